@@ -1,0 +1,42 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# smalloc: out-of-tree build and the project's test targets.
+#
+#   make                 build smalloc.ko against KDIR
+#   make demo            the main job: build, boot Debian's 6.12 kernel in
+#                        QEMU, load smalloc, run a workload, show the stats
+#   make check           every test
+#   make clean
+#
+# KDIR defaults to the running kernel's build tree; where that is missing
+# (a container, a host running another kernel) the Debian 6.12 headers are
+# used.  The tests always use the Debian 6.12 headers, the kernel they boot.
+
+DEB_KVER	:= $(shell ls -d /usr/src/linux-headers-6.12.*-amd64 2>/dev/null | sort -V | tail -n1 | sed 's|.*/linux-headers-||')
+DEB_KDIR	:= /usr/src/linux-headers-$(DEB_KVER)
+RUNNING_KDIR	:= /lib/modules/$(shell uname -r)/build
+KDIR		?= $(if $(wildcard $(RUNNING_KDIR)/Makefile),$(RUNNING_KDIR),$(DEB_KDIR))
+
+CHECKPATCH	?= scripts/checkpatch.sh
+
+.PHONY: all modules clean deps demo check check-build check-style kunit modtest
+
+all: modules
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+deps:
+	@scripts/deps.sh
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
+	rm -rf build-mod kunit/*.o
+
+demo: deps
+	scripts/qemu-modtest.sh demo
+
+# Every test: the module build with W=1 and sparse, checkpatch, kunit_tool,
+# the module-mode run in QEMU.
+check: deps
+	scripts/check.sh

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * smalloc - a per-CPU small-object allocator with a kmalloc-shaped API.
+ *
+ * Use it in place of kmalloc()/kfree() for code that allocates and frees
+ * many small objects in short bursts.  Semantics follow kmalloc: GFP flags,
+ * alignment (at least ARCH_KMALLOC_MINALIGN, power-of-two sizes naturally
+ * aligned), ZERO_SIZE_PTR for size 0, NULL on failure.  sfree() also accepts
+ * objects from kmalloc(), so a module can switch over one call site at a
+ * time.  See Documentation/smalloc.rst.
+ */
+#ifndef _SMALLOC_H
+#define _SMALLOC_H
+
+#include <linux/gfp_types.h>
+#include <linux/types.h>
+
+void *smalloc(size_t size, gfp_t gfp) __malloc;
+void *szalloc(size_t size, gfp_t gfp) __malloc;
+void *scalloc(size_t n, size_t size, gfp_t gfp) __malloc;
+void *smalloc_array(size_t n, size_t size, gfp_t gfp) __malloc;
+void *smalloc_node(size_t size, gfp_t gfp, int node) __malloc;
+void *srealloc(const void *p, size_t new_size, gfp_t gfp);
+void sfree(const void *p);
+void sfree_sensitive(const void *p);
+size_t smalloc_usable_size(const void *p);
+
+#endif /* _SMALLOC_H */

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install the Debian packages smalloc's build and tests need.  Idempotent:
+# when everything is present it prints nothing and returns at once.
+# Nothing but Debian packages is fetched.
+set -euo pipefail
+
+pkgs=(
+	linux-source-6.12
+	linux-image-6.12-amd64
+	linux-headers-6.12-amd64
+	qemu-system-x86
+	busybox-static
+	build-essential bc flex bison libelf-dev libssl-dev dwarves
+	sparse cpio kmod xz-utils python3 rsync perl
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}"
+sudo=
+[ "$(id -u)" -eq 0 ] || sudo=sudo
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q >/dev/null
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * smalloc_class.c - size classes.
+ *
+ * mimalloc's bins: every 8 bytes up to 64, then four classes per power of
+ * two up to SMALLOC_MAX_SIZE.  That wastes at most 25% of a block (12.5%
+ * on average) where kmalloc's power-of-two caches waste up to 50%; the
+ * power-of-two sizes are classes of their own, so kmalloc's natural
+ * alignment of those sizes holds (spans are aligned to their order and
+ * blocks sit at multiples of the block size from the span start).
+ */
+#define pr_fmt(fmt) "smalloc: " fmt
+
+#include "smalloc_internal.h"
+
+struct smalloc_class smalloc_classes[SMALLOC_NR_CLASSES];
+u8 smalloc_size_index[SMALLOC_MAX_SIZE >> SMALLOC_WORD_SHIFT];
+
+static const unsigned int smalloc_class_sizes[SMALLOC_NR_CLASSES] = {
+	8, 16, 24, 32, 40, 48, 56, 64,
+	80, 96, 112, 128, 160, 192, 224, 256,
+	320, 384, 448, 512, 640, 768, 896, 1024,
+	1280, 1536, 1792, 2048, 2560, 3072, 3584, 4096,
+	5120, 6144, 7168, 8192,
+};
+
+/* Smallest order giving SMALLOC_MIN_BLOCKS blocks, capped. */
+static unsigned int smalloc_class_order(unsigned int size)
+{
+	unsigned int order = 0;
+
+	while (order < SMALLOC_MAX_SPAN_ORDER &&
+	       (PAGE_SIZE << order) / size < SMALLOC_MIN_BLOCKS)
+		order++;
+	return order;
+}
+
+void smalloc_classes_init(void)
+{
+	unsigned int c, w, prev = 0;
+
+	BUILD_BUG_ON(SMALLOC_NR_CLASSES > U8_MAX);
+	BUILD_BUG_ON(SMALLOC_DIRECT_SLOTS > U8_MAX + 1);
+
+	for (c = 0; c < SMALLOC_NR_CLASSES; c++) {
+		struct smalloc_class *cl = &smalloc_classes[c];
+		unsigned int size = smalloc_class_sizes[c];
+
+		WARN_ON(size <= prev || size % SMALLOC_MIN_ALIGN);
+		cl->size = size;
+		cl->order = smalloc_class_order(size);
+		cl->blocks = (PAGE_SIZE << cl->order) / size;
+		cl->recip = (u32)div_u64((1ULL << 32) + size - 1, size);
+		cl->wmin = 0;
+		cl->wmax = 0;
+		if (size <= SMALLOC_DIRECT_MAX) {
+			cl->wmin = (prev >> SMALLOC_WORD_SHIFT) + 1;
+			cl->wmax = size >> SMALLOC_WORD_SHIFT;
+		}
+		for (w = prev >> SMALLOC_WORD_SHIFT;
+		     w < size >> SMALLOC_WORD_SHIFT; w++)
+			smalloc_size_index[w] = c;
+		prev = size;
+	}
+	WARN_ON(prev != SMALLOC_MAX_SIZE);
+}

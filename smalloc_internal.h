@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * smalloc_internal.h - data structures shared by the smalloc sources.
+ *
+ * The locking and context rules are stated at the top of smalloc_main.c;
+ * each field below says who may touch it.  "Owner" means: code running on
+ * the heap's CPU, in the heap's context level, with preemption disabled
+ * (smalloc_heap_get()), or a drain that has excluded that context level on
+ * that CPU, or any CPU once the heap's CPU is dead.
+ */
+#ifndef _SMALLOC_INTERNAL_H
+#define _SMALLOC_INTERNAL_H
+
+#include "smalloc_kernel.h"
+#include <smalloc.h>
+
+/* ------------------------------------------------------------------ */
+/* Size classes                                                        */
+/* ------------------------------------------------------------------ */
+
+/* Every block is at least this aligned; kmalloc promises the same. */
+#define SMALLOC_MIN_ALIGN	max_t(size_t, ARCH_KMALLOC_MINALIGN, sizeof(void *))
+#define SMALLOC_WORD_SHIFT	3	/* class table granularity: 8 bytes */
+
+/* Largest request served from size classes; above it, whole pages. */
+#define SMALLOC_MAX_SIZE	8192
+/* Largest request served by the direct cache (one index, one pop). */
+#define SMALLOC_DIRECT_MAX	1024
+#define SMALLOC_DIRECT_SLOTS	((SMALLOC_DIRECT_MAX >> SMALLOC_WORD_SHIFT) + 1)
+/* Largest page order used for a class span (PAGE_ALLOC_COSTLY_ORDER). */
+#define SMALLOC_MAX_SPAN_ORDER	3
+/* A span holds at least this many blocks unless the order cap forbids. */
+#define SMALLOC_MIN_BLOCKS	8
+/* Largest request at all: what one page allocation can give. */
+#define SMALLOC_LARGE_MAX	(PAGE_SIZE << MAX_PAGE_ORDER)
+
+#define SMALLOC_NR_CLASSES	36
+
+struct smalloc_class {
+	unsigned int size;	/* block size in bytes */
+	unsigned int order;	/* page order of a span of this class */
+	unsigned int blocks;	/* blocks per span */
+	u32 recip;		/* ceil(2^32 / size): block index by multiply */
+	u8 wmin, wmax;		/* direct-cache slots served (size >> 3) */
+};
+
+extern struct smalloc_class smalloc_classes[SMALLOC_NR_CLASSES];
+extern u8 smalloc_size_index[SMALLOC_MAX_SIZE >> SMALLOC_WORD_SHIFT];
+
+/* Class for a request of 1..SMALLOC_MAX_SIZE bytes. */
+static inline unsigned int smalloc_size_class(size_t size)
+{
+	return smalloc_size_index[(size - 1) >> SMALLOC_WORD_SHIFT];
+}
+
+/* Direct-cache slot for a request of 1..SMALLOC_DIRECT_MAX bytes. */
+static inline unsigned int smalloc_direct_slot(size_t size)
+{
+	return (size + (1 << SMALLOC_WORD_SHIFT) - 1) >> SMALLOC_WORD_SHIFT;
+}
+
+void smalloc_classes_init(void);
+
+/* ------------------------------------------------------------------ */
+/* Pages                                                               */
+/* ------------------------------------------------------------------ */
+
+/*
+ * struct smalloc_page - one span of 2^order physical pages carved into
+ * blocks of one size class.
+ *
+ * Three free lists, as in mimalloc:
+ *
+ *   free        blocks allocation pops.  Owner only.
+ *   local_free  blocks the owner freed.  Owner only.  Moved to free when
+ *               free runs dry (collect) or when the page is retired or
+ *               on a retire heartbeat (promotion).
+ *   xthread_free blocks freed by anyone but the owner: a lock-free stack,
+ *               pushed with cmpxchg by any CPU in any context, taken whole
+ *               by the owner with cmpxchg.  Bit 0 is SMALLOC_TF_NOTIFY.
+ *
+ * @used counts blocks handed out and not yet back on free or local_free,
+ * so blocks sitting on xthread_free (or on the heap's delayed list) still
+ * count as used.  The invariant, checked by smalloc_page_check():
+ *
+ *     used + |free| + |local_free| == capacity <= reserved
+ *     |xthread_free| <= used
+ *
+ * which is the brief's "used - |thread_free| + |free| + |local_free| +
+ * |thread_free| == capacity" with the remote blocks counted once.
+ * @capacity is how many blocks have been carved so far (extension is lazy);
+ * @reserved how many fit in the span.
+ *
+ * Next pointers inside free blocks are stored XOR-ed with @key and the
+ * block's address (see smalloc_block_next()), as SLAB_FREELIST_HARDENED
+ * does, so a stray write or a leaked pointer does not give a usable list.
+ */
+struct smalloc_page {
+	void *free;			/* owner */
+	void *local_free;		/* owner */
+	unsigned int used;		/* owner */
+	unsigned int capacity;		/* owner */
+	unsigned int reserved;		/* constant */
+	unsigned int block_size;	/* constant */
+	u32 recip;			/* constant */
+	u8 class;			/* constant */
+	u8 order;			/* constant */
+	u8 flags;			/* owner: SMALLOC_PAGE_* */
+	u8 retire_expire;		/* owner: heartbeats left, 0 = not retired */
+	unsigned long key;		/* constant */
+	void *start;			/* constant: span address */
+	struct smalloc_heap *heap;	/* constant: owning heap */
+	struct list_head list;		/* owner: class queue or heap->full */
+	struct list_head retired;	/* owner: heap->retired while retired */
+	atomic_long_t xthread_free;	/* anyone: remote free stack | NOTIFY */
+};
+
+#define SMALLOC_PAGE_IN_FULL	0x1	/* on heap->full */
+
+/*
+ * Set on xthread_free while the page sits on heap->full: the next remote
+ * free clears it and sends its block to the heap's delayed list instead, so
+ * that the owner learns the page has room again (mimalloc's delayed free).
+ */
+#define SMALLOC_TF_NOTIFY	0x1UL
+
+/* head->private of a large (page allocator) allocation. */
+#define SMALLOC_LARGE_TAG	0x1UL
+
+static inline void *smalloc_block_next(const struct smalloc_page *page,
+				       const void *block)
+{
+	unsigned long v = *(const unsigned long *)block;
+
+	if (!v)
+		return NULL;
+	return (void *)(v ^ page->key ^ swab((unsigned long)block));
+}
+
+static inline void smalloc_block_set_next(const struct smalloc_page *page,
+					  void *block, const void *next)
+{
+	unsigned long v = 0;
+
+	if (next)
+		v = (unsigned long)next ^ page->key ^ swab((unsigned long)block);
+	*(unsigned long *)block = v;
+}
+
+/* Pop from page->free.  Owner only; page->free must not be NULL. */
+static __always_inline void *smalloc_page_pop(struct smalloc_page *page)
+{
+	void *block = page->free;
+
+	page->free = smalloc_block_next(page, block);
+	page->used++;
+	return block;
+}
+
+/* Ownership map: one bit per page frame that belongs to smalloc. */
+extern unsigned long *smalloc_pfn_map;
+extern unsigned long smalloc_pfn_limit;
+
+/*
+ * The pfn of a direct-map address, or a value >= smalloc_pfn_limit for
+ * anything else (NULL, ZERO_SIZE_PTR, vmalloc, module data, stack...).
+ */
+static __always_inline unsigned long smalloc_addr_pfn(const void *p)
+{
+	return ((unsigned long)p - PAGE_OFFSET) >> PAGE_SHIFT;
+}
+
+static __always_inline bool smalloc_pfn_owned(unsigned long pfn)
+{
+	return pfn < smalloc_pfn_limit && test_bit(pfn, smalloc_pfn_map);
+}
+
+/*
+ * The smalloc page holding @p, or NULL if @p is not inside a class span
+ * (foreign pointers, large allocations).  O(1): a bit test, the struct page
+ * and its head.  Does not check that @p is a block boundary.
+ */
+static __always_inline struct smalloc_page *smalloc_ptr_to_page(const void *p)
+{
+	unsigned long pfn = smalloc_addr_pfn(p);
+	unsigned long priv;
+
+	if (unlikely(!smalloc_pfn_owned(pfn)))
+		return NULL;
+	priv = compound_head(pfn_to_page(pfn))->private;
+	if (unlikely(priv & SMALLOC_LARGE_TAG))
+		return NULL;
+	return (struct smalloc_page *)priv;
+}
+
+/* Index of the block at @p, or -1 if @p is not a block boundary. */
+static __always_inline long smalloc_block_index(const struct smalloc_page *page,
+						const void *p)
+{
+	unsigned long off = (unsigned long)p - (unsigned long)page->start;
+	unsigned long idx = (off * page->recip) >> 32;
+
+	if (unlikely(idx * page->block_size != off || idx >= page->reserved))
+		return -1;
+	return idx;
+}
+
+struct smalloc_page *smalloc_page_new(unsigned int class, gfp_t gfp, int node);
+void smalloc_page_release(struct smalloc_page *page);
+bool smalloc_page_extend(struct smalloc_page *page);
+void smalloc_page_collect(struct smalloc_page *page);
+void smalloc_page_promote(struct smalloc_page *page);
+void smalloc_page_set_notify(struct smalloc_page *page, bool on);
+int smalloc_page_check(const struct smalloc_page *page);
+void *smalloc_large_alloc(size_t size, gfp_t gfp, int node);
+void smalloc_large_free(void *p, struct page *head);
+size_t smalloc_large_size(const struct page *head);
+unsigned long smalloc_large_release_all(void);
+int smalloc_pfn_map_init(void);
+void smalloc_pfn_map_exit(void);
+int smalloc_page_cache_init(void);
+void smalloc_page_cache_exit(void);
+
+/* Pages (4 KiB units) taken from the page allocator and not yet returned. */
+extern atomic_long_t smalloc_nr_pages;
+/* Test hook: fail this many upcoming span allocations. */
+extern atomic_t smalloc_fail_pages;
+
+/* ------------------------------------------------------------------ */
+/* Statistics                                                          */
+/* ------------------------------------------------------------------ */
+
+enum smalloc_stat {
+	SMALLOC_ALLOC_FAST,		/* served by the direct cache */
+	SMALLOC_ALLOC_SLOW,		/* served by the generic path */
+	SMALLOC_ALLOC_FAIL,		/* returned NULL */
+	SMALLOC_FREE_LOCAL,		/* onto local_free by the owner */
+	SMALLOC_FREE_REMOTE,		/* onto another heap's xthread_free */
+	SMALLOC_FREE_DELAYED,		/* remote free into a full page */
+	SMALLOC_REMOTE_COLLECTED,	/* blocks the owner took back */
+	SMALLOC_PAGE_ALLOC,		/* spans from the page allocator */
+	SMALLOC_PAGE_FREE,		/* spans given back */
+	SMALLOC_PAGE_FULL,		/* moves to the full queue */
+	SMALLOC_PAGE_RETIRED,		/* emptied pages kept */
+	SMALLOC_PROMOTE,		/* local_free moved to free */
+	SMALLOC_RETIRED_REUSED,		/* retired pages allocated from again */
+	SMALLOC_RETIRED_RELEASED,	/* retired pages that expired */
+	SMALLOC_HEARTBEAT,		/* retire heartbeats */
+	SMALLOC_LARGE_ALLOC,
+	SMALLOC_LARGE_FREE,
+	SMALLOC_FOREIGN_FREE,		/* kmalloc objects passed to kfree */
+	SMALLOC_INVALID_FREE,		/* pointers reported and ignored */
+	SMALLOC_NR_STATS
+};
+
+extern const char *const smalloc_stat_names[SMALLOC_NR_STATS];
+
+/* ------------------------------------------------------------------ */
+/* Heaps                                                               */
+/* ------------------------------------------------------------------ */
+
+/*
+ * One heap per CPU per context level (task, softirq, hardirq), so that the
+ * fast paths need neither locks nor atomics nor disabled interrupts: code
+ * in one level can only be interrupted by a higher level, which uses its
+ * own heap.  The fourth slot catches NMI: its direct cache is always empty,
+ * so allocation falls to the slow path, which refuses; frees from it take
+ * the (NMI-safe) remote path.
+ */
+enum smalloc_ctx {
+	SMALLOC_CTX_TASK,
+	SMALLOC_CTX_SOFTIRQ,
+	SMALLOC_CTX_HARDIRQ,
+	SMALLOC_CTX_NMI,
+	SMALLOC_NR_CTX
+};
+
+struct smalloc_heap {
+	/* Owner only. */
+	struct smalloc_page *direct[SMALLOC_DIRECT_SLOTS];
+	struct list_head queue[SMALLOC_NR_CLASSES];	/* pages with room */
+	struct list_head full;				/* pages without */
+	struct list_head retired;			/* empty pages kept */
+	u8 nr_retired[SMALLOC_NR_CLASSES];
+	unsigned long heartbeats;
+	unsigned long idle_mark;	/* heartbeats at the last idle check */
+	unsigned int cpu;
+	enum smalloc_ctx ctx;
+#ifdef CONFIG_SMALLOC_STATS
+	unsigned long stat[SMALLOC_NR_STATS];
+#endif
+	/* Anyone: blocks remotely freed into pages on @full. */
+	atomic_long_t delayed_free;
+};
+
+struct smalloc_cpu {
+	struct smalloc_heap heap[SMALLOC_NR_CTX];
+	struct delayed_work idle_work;
+	unsigned int cpu;
+};
+
+extern struct smalloc_cpu __percpu *smalloc_cpus;
+extern struct smalloc_page smalloc_empty_page;
+
+/*
+ * The heap for the current CPU and context level, with preemption disabled
+ * until smalloc_heap_put().  interrupt_context_level() reads preempt_count
+ * only; in task context, disabled preemption is what makes the heap ours.
+ */
+static __always_inline struct smalloc_heap *smalloc_heap_get(void)
+{
+	preempt_disable();
+	return &this_cpu_ptr(smalloc_cpus)->heap[interrupt_context_level()];
+}
+
+static __always_inline void smalloc_heap_put(struct smalloc_heap *heap)
+{
+	preempt_enable();
+}
+
+#ifdef CONFIG_SMALLOC_STATS
+static __always_inline void smalloc_stat_inc(struct smalloc_heap *heap,
+					     enum smalloc_stat item)
+{
+	heap->stat[item]++;
+}
+
+static __always_inline void smalloc_stat_add(struct smalloc_heap *heap,
+					     enum smalloc_stat item,
+					     unsigned long n)
+{
+	heap->stat[item] += n;
+}
+
+unsigned long smalloc_stat_sum(enum smalloc_stat item);
+#else
+static inline void smalloc_stat_inc(struct smalloc_heap *heap,
+				    enum smalloc_stat item) {}
+static inline void smalloc_stat_add(struct smalloc_heap *heap,
+				    enum smalloc_stat item, unsigned long n) {}
+static inline unsigned long smalloc_stat_sum(enum smalloc_stat item)
+{
+	return 0;
+}
+#endif
+
+void *smalloc_heap_alloc_slow(size_t size, gfp_t gfp);
+void smalloc_heap_update_direct(struct smalloc_heap *heap, unsigned int class);
+void smalloc_heap_free_local_slow(struct smalloc_heap *heap,
+				  struct smalloc_page *page);
+void smalloc_heap_release_page(struct smalloc_heap *heap,
+			       struct smalloc_page *page);
+void smalloc_heap_collect_delayed(struct smalloc_heap *heap);
+bool smalloc_heap_drain(struct smalloc_heap *heap);
+unsigned long smalloc_heap_destroy(struct smalloc_heap *heap);
+int smalloc_heap_check(struct smalloc_heap *heap);
+int smalloc_heaps_init(void);
+void smalloc_heaps_exit(void);
+void smalloc_drain_all(void);
+void smalloc_heap_arm_idle(struct smalloc_heap *heap);
+
+/*
+ * Free a block of one of the heap's own pages: push it on local_free.
+ * The rare cases (page emptied, page on the full queue) go out of line.
+ */
+static __always_inline void smalloc_heap_free_block(struct smalloc_heap *heap,
+						    struct smalloc_page *page,
+						    void *block)
+{
+	smalloc_block_set_next(page, block, page->local_free);
+	page->local_free = block;
+	if (unlikely(--page->used == 0 || page->flags))
+		smalloc_heap_free_local_slow(heap, page);
+}
+
+/* Remote frees (smalloc_remote.c). */
+void smalloc_free_remote(struct smalloc_heap *heap, struct smalloc_page *page,
+			 void *block);
+
+/* Retire and promotion (smalloc_retire.c). */
+#define SMALLOC_RETIRE_CYCLES		16
+#define SMALLOC_RETIRE_CYCLES_LARGE	(SMALLOC_RETIRE_CYCLES / 4)
+#define SMALLOC_RETIRE_LARGE_SIZE	1024
+#define SMALLOC_RETIRE_MAX		4	/* retired pages per class */
+
+static inline unsigned int smalloc_retire_cycles(const struct smalloc_page *page)
+{
+	return page->block_size <= SMALLOC_RETIRE_LARGE_SIZE ?
+		SMALLOC_RETIRE_CYCLES : SMALLOC_RETIRE_CYCLES_LARGE;
+}
+
+void smalloc_page_retire(struct smalloc_heap *heap, struct smalloc_page *page);
+void smalloc_heap_heartbeat(struct smalloc_heap *heap);
+unsigned int smalloc_heap_release_retired(struct smalloc_heap *heap);
+void smalloc_unretire(struct smalloc_heap *heap, struct smalloc_page *page);
+extern unsigned int smalloc_idle_drain_ms;
+
+/* Bad input (smalloc_report.c). */
+void smalloc_report_invalid_free(const void *p, const char *why);
+
+/* debugfs (smalloc_debugfs.c). */
+void smalloc_debugfs_init(void);
+void smalloc_debugfs_exit(void);
+
+#endif /* _SMALLOC_INTERNAL_H */

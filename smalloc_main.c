@@ -1,0 +1,447 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * smalloc - a per-CPU small-object allocator with a kmalloc-shaped API.
+ *
+ * mimalloc's free-list sharding, moved into the kernel.  The files:
+ *
+ *   smalloc_main.c     the API, its fast paths, module life (this file)
+ *   smalloc_class.c    size classes
+ *   smalloc_page.c     spans, their three free lists, pointer -> page
+ *   smalloc_percpu.c   per-CPU heaps: queues, direct cache, slow path,
+ *                      drains, CPU hotplug
+ *   smalloc_retire.c   retire with hysteresis, promotion
+ *   smalloc_remote.c   frees from other CPUs and contexts
+ *   smalloc_report.c   bad-input reports
+ *   smalloc_stats.c    counters and debugfs
+ *
+ * Ownership
+ * ---------
+ * Each CPU has four heaps, one per context level: task, softirq, hardirq
+ * and NMI (struct smalloc_cpu).  A heap, its queues, its direct cache and
+ * the owner fields of every page it holds (free, local_free, used,
+ * capacity, flags, retire_expire, list, retired) belong to code running
+ * on that CPU at that context level with preemption disabled: that is
+ * what smalloc_heap_get() sets up, and interrupt_context_level() picks the
+ * heap.  The owner is never reentered:
+ *
+ *  - task context is only interrupted by softirq, hardirq and NMI, each of
+ *    which uses another heap; disabled preemption keeps other tasks off;
+ *  - a softirq is only interrupted by hardirq and NMI, and softirqs do not
+ *    nest on one CPU (ksoftirqd runs them with bottom halves disabled);
+ *  - hardirq handlers run with interrupts disabled and do not nest;
+ *  - the NMI heap has no pages: NMI allocation is refused, NMI frees are
+ *    remote frees.
+ *
+ * So the fast paths take no lock, use no atomic and leave interrupts on.
+ * This relies on softirqs and hardirq handlers not being threads, so
+ * smalloc depends on !PREEMPT_RT.
+ *
+ * Three other parties touch a heap:
+ *
+ *  - remote frees (smalloc_remote.c) from any CPU and context: they only
+ *    push onto a page's xthread_free or the heap's delayed_free, both
+ *    lock-free stacks emptied by the owner with one cmpxchg/xchg;
+ *  - drains from task context on the heap's own CPU, which exclude the
+ *    heap's level first (preempt_disable, local_bh_disable or
+ *    local_irq_save: see smalloc_drain_this_cpu());
+ *  - the CPU-dead callback and module unload, when nothing can run the
+ *    heap's CPU or use smalloc at all.
+ *
+ * Constant fields of a page (start, class, block_size, key, heap) are
+ * written before the page is published to a heap and never again, so
+ * anyone holding one of its blocks may read them.  A page is only
+ * released by its owner with used == 0, so a block in someone's hands
+ * pins its page.
+ *
+ * There are no locks in the allocator proper.  The list of large
+ * allocations has a spinlock (irqsave, leaf), taken only around the page
+ * allocator.
+ *
+ * Sleeping: only the slow path sleeps, only in the page allocator and only
+ * if the GFP flags allow it, and it lets go of its heap (preemption back
+ * on) first.
+ */
+#define pr_fmt(fmt) "smalloc: " fmt
+
+#include "smalloc_internal.h"
+
+/*
+ * Requests smalloc does not implement itself go to kmalloc, which knows
+ * them: DMA zones and memcg accounting.  sfree() takes the result back.
+ */
+#define SMALLOC_GFP_KMALLOC	(__GFP_DMA | __GFP_DMA32 | __GFP_HIGHMEM | \
+				 __GFP_ACCOUNT)
+
+/* ---------------------------------------------------------------- */
+/* Allocation                                                        */
+/* ---------------------------------------------------------------- */
+
+static noinline void *smalloc_alloc_slow(size_t size, gfp_t gfp)
+{
+	void *block = smalloc_heap_alloc_slow(size, gfp);
+
+	if (likely(!ZERO_OR_NULL_PTR(block)) && size <= SMALLOC_MAX_SIZE &&
+	    want_init_on_alloc(gfp))
+		memset(block, 0, smalloc_classes[smalloc_size_class(size)].size);
+	return block;
+}
+
+/**
+ * smalloc - allocate memory
+ * @size: how many bytes of memory are required
+ * @gfp: the type of memory to allocate, as for kmalloc(): GFP_KERNEL may
+ *       sleep, GFP_ATOMIC and GFP_NOWAIT never do; __GFP_ZERO zeroes;
+ *       __GFP_NOWARN silences failure warnings.  GFP_DMA, GFP_DMA32 and
+ *       __GFP_ACCOUNT requests are passed to kmalloc().
+ *
+ * Requests up to 8 KiB come from per-CPU size classes, larger ones straight
+ * from the page allocator.  The memory is aligned to at least
+ * ARCH_KMALLOC_MINALIGN, and power-of-two sizes are naturally aligned.
+ * The init_on_alloc boot policy is honoured as kmalloc honours it.
+ *
+ * Context: process, softirq or hardirq context; with a GFP mask that does
+ * not allow blocking in atomic context.  Not from NMI.
+ * Return: a pointer to the memory, ZERO_SIZE_PTR if @size is 0, or NULL on
+ * failure (or if @size is larger than any allocation can be).
+ */
+void *smalloc(size_t size, gfp_t gfp)
+{
+	struct smalloc_heap *heap;
+	struct smalloc_page *page;
+	void *block;
+
+	might_alloc(gfp);
+	if (unlikely(gfp & SMALLOC_GFP_KMALLOC))
+		return kmalloc(size, gfp);
+
+	if (likely(size - 1 < SMALLOC_DIRECT_MAX)) {
+		heap = smalloc_heap_get();
+		page = heap->direct[smalloc_direct_slot(size)];
+		if (likely(page->free)) {
+			block = smalloc_page_pop(page);
+			smalloc_stat_inc(heap, SMALLOC_ALLOC_FAST);
+			smalloc_heap_put(heap);
+			/* Our block pins the page: block_size is stable. */
+			if (want_init_on_alloc(gfp))
+				memset(block, 0, page->block_size);
+			return block;
+		}
+		smalloc_heap_put(heap);
+	}
+	return smalloc_alloc_slow(size, gfp);
+}
+EXPORT_SYMBOL_GPL(smalloc);
+
+/**
+ * szalloc - allocate zeroed memory
+ * @size: how many bytes of memory are required
+ * @gfp: the type of memory to allocate, as for smalloc()
+ *
+ * Context: as smalloc().
+ * Return: a pointer to @size zeroed bytes, ZERO_SIZE_PTR if @size is 0, or
+ * NULL on failure.
+ */
+void *szalloc(size_t size, gfp_t gfp)
+{
+	return smalloc(size, gfp | __GFP_ZERO);
+}
+EXPORT_SYMBOL_GPL(szalloc);
+
+/**
+ * smalloc_array - allocate memory for an array
+ * @n: number of elements
+ * @size: element size
+ * @gfp: the type of memory to allocate, as for smalloc()
+ *
+ * Context: as smalloc().
+ * Return: a pointer to the array, or NULL if @n * @size overflows or the
+ * allocation fails.
+ */
+void *smalloc_array(size_t n, size_t size, gfp_t gfp)
+{
+	size_t bytes;
+
+	if (unlikely(check_mul_overflow(n, size, &bytes)))
+		return NULL;
+	return smalloc(bytes, gfp);
+}
+EXPORT_SYMBOL_GPL(smalloc_array);
+
+/**
+ * scalloc - allocate zeroed memory for an array
+ * @n: number of elements
+ * @size: element size
+ * @gfp: the type of memory to allocate, as for smalloc()
+ *
+ * Context: as smalloc().
+ * Return: a pointer to the zeroed array, or NULL if @n * @size overflows
+ * or the allocation fails.
+ */
+void *scalloc(size_t n, size_t size, gfp_t gfp)
+{
+	return smalloc_array(n, size, gfp | __GFP_ZERO);
+}
+EXPORT_SYMBOL_GPL(scalloc);
+
+/**
+ * smalloc_node - allocate memory on a NUMA node
+ * @size: how many bytes of memory are required
+ * @gfp: the type of memory to allocate, as for smalloc()
+ * @node: the node, or NUMA_NO_NODE
+ *
+ * smalloc's per-CPU heaps hold pages of their CPU's node only.  A small
+ * request for another node is passed to kmalloc_node() (sfree() takes it
+ * back); a large one comes from that node's page allocator.
+ *
+ * Context: as smalloc().
+ * Return: as smalloc().
+ */
+void *smalloc_node(size_t size, gfp_t gfp, int node)
+{
+	if (node == NUMA_NO_NODE || node == numa_mem_id())
+		return smalloc(size, gfp);
+	might_alloc(gfp);
+	if (size > SMALLOC_MAX_SIZE && size <= SMALLOC_LARGE_MAX &&
+	    !(gfp & SMALLOC_GFP_KMALLOC) && !in_nmi())
+		return smalloc_large_alloc(size, gfp, node);
+	return kmalloc_node(size, gfp, node);
+}
+EXPORT_SYMBOL_GPL(smalloc_node);
+
+/* ---------------------------------------------------------------- */
+/* Free                                                              */
+/* ---------------------------------------------------------------- */
+
+/* Is @p a kmalloc object, which kfree() knows how to free? */
+static bool smalloc_is_kmalloc(const void *p)
+{
+	struct folio *folio;
+
+	if (!virt_addr_valid(p))
+		return false;
+	folio = virt_to_folio(p);
+	return folio_test_slab(folio) ||
+	       (folio_test_large(folio) && p == folio_address(folio));
+}
+
+/* The head page of a large allocation at or containing @p, or NULL. */
+static struct page *smalloc_large_head(const void *p)
+{
+	unsigned long pfn = smalloc_addr_pfn(p);
+	struct page *head;
+
+	if (!smalloc_pfn_owned(pfn))
+		return NULL;
+	head = compound_head(pfn_to_page(pfn));
+	return (head->private & SMALLOC_LARGE_TAG) ? head : NULL;
+}
+
+/* Everything sfree() gets that is not a block of a class span. */
+static noinline void smalloc_free_other(const void *p)
+{
+	struct smalloc_heap *heap;
+	struct page *head;
+
+	if (unlikely(ZERO_OR_NULL_PTR(p)))
+		return;
+	head = smalloc_large_head(p);
+	if (head) {
+		smalloc_large_free((void *)p, head);
+		heap = smalloc_heap_get();
+		smalloc_stat_inc(heap, SMALLOC_LARGE_FREE);
+		smalloc_heap_put(heap);
+		return;
+	}
+	if (smalloc_is_kmalloc(p)) {
+		kfree(p);
+		heap = smalloc_heap_get();
+		smalloc_stat_inc(heap, SMALLOC_FOREIGN_FREE);
+		smalloc_heap_put(heap);
+		return;
+	}
+	smalloc_report_invalid_free(p, "not allocated by smalloc or kmalloc");
+}
+
+/**
+ * sfree - free memory
+ * @p: a pointer smalloc() (or kmalloc()) returned, NULL or ZERO_SIZE_PTR
+ *
+ * A block goes back onto its page's local_free if this CPU and context
+ * own the page, onto the page's remote free list otherwise.  A kmalloc
+ * object is passed to kfree().  A pointer neither allocator handed out
+ * is reported (rate-limited) and left alone.  The init_on_free boot
+ * policy is honoured as kfree honours it.
+ *
+ * Context: any context but NMI, on any CPU.
+ */
+void sfree(const void *p)
+{
+	struct smalloc_page *page = smalloc_ptr_to_page(p);
+	struct smalloc_heap *heap;
+	void *block = (void *)p;
+
+	if (unlikely(!page)) {
+		smalloc_free_other(p);
+		return;
+	}
+	if (unlikely(smalloc_block_index(page, p) < 0)) {
+		smalloc_report_invalid_free(p, "not the start of a block");
+		return;
+	}
+	if (want_init_on_free())
+		memset(block, 0, page->block_size);
+
+	heap = smalloc_heap_get();
+	if (likely(page->heap == heap)) {
+		smalloc_stat_inc(heap, SMALLOC_FREE_LOCAL);
+		smalloc_heap_free_block(heap, page, block);
+	} else {
+		smalloc_free_remote(heap, page, block);
+	}
+	smalloc_heap_put(heap);
+}
+EXPORT_SYMBOL_GPL(sfree);
+
+/**
+ * smalloc_usable_size - how much of an allocation may be used
+ * @p: a pointer smalloc() or kmalloc() returned
+ *
+ * As ksize(): the block size, at least what was asked for.  Callers may
+ * use all of it.
+ *
+ * Context: any.
+ * Return: the usable size, or 0 for NULL, ZERO_SIZE_PTR and pointers
+ * neither allocator handed out.
+ */
+size_t smalloc_usable_size(const void *p)
+{
+	struct smalloc_page *page = smalloc_ptr_to_page(p);
+	struct page *head;
+
+	if (page)
+		return smalloc_block_index(page, p) < 0 ? 0 : page->block_size;
+	if (ZERO_OR_NULL_PTR(p))
+		return 0;
+	head = smalloc_large_head(p);
+	if (head)
+		return p == page_address(head) ? smalloc_large_size(head) : 0;
+	return smalloc_is_kmalloc(p) ? ksize(p) : 0;
+}
+EXPORT_SYMBOL_GPL(smalloc_usable_size);
+
+/**
+ * sfree_sensitive - zero memory, then free it
+ * @p: as for sfree()
+ *
+ * For objects that held keys or other secrets: the whole usable size is
+ * cleared with memzero_explicit() before the free.
+ *
+ * Context: as sfree().
+ */
+void sfree_sensitive(const void *p)
+{
+	size_t ks = smalloc_usable_size(p);
+
+	if (ks)
+		memzero_explicit((void *)p, ks);
+	sfree(p);
+}
+EXPORT_SYMBOL_GPL(sfree_sensitive);
+
+/**
+ * srealloc - change the size of an allocation
+ * @p: as for sfree(); NULL allocates
+ * @new_size: the new size; 0 frees @p and returns ZERO_SIZE_PTR
+ * @gfp: as for smalloc()
+ *
+ * As krealloc(): the contents are kept up to the smaller of the old and
+ * new sizes; if the block is already big enough, @p itself is returned
+ * (with the slack beyond @new_size zeroed if init_on_alloc or __GFP_ZERO
+ * ask for it).  A kmalloc object is passed to krealloc().  On failure @p
+ * is left as it was.
+ *
+ * Context: as smalloc().
+ * Return: the new pointer, or NULL on failure or if @p is not a pointer
+ * smalloc or kmalloc handed out.
+ */
+void *srealloc(const void *p, size_t new_size, gfp_t gfp)
+{
+	size_t ks;
+	void *n;
+
+	if (ZERO_OR_NULL_PTR(p))
+		return smalloc(new_size, gfp);
+	if (unlikely(!new_size)) {
+		sfree(p);
+		return ZERO_SIZE_PTR;
+	}
+	if (!smalloc_ptr_to_page(p) && !smalloc_large_head(p)) {
+		if (smalloc_is_kmalloc(p))
+			return krealloc(p, new_size, gfp);
+		smalloc_report_invalid_free(p, "srealloc of a foreign pointer");
+		return NULL;
+	}
+	ks = smalloc_usable_size(p);
+	if (unlikely(!ks)) {
+		smalloc_report_invalid_free(p, "srealloc of a non-block pointer");
+		return NULL;
+	}
+	if (new_size <= ks) {
+		if (want_init_on_alloc(gfp))
+			memset((void *)p + new_size, 0, ks - new_size);
+		return (void *)p;
+	}
+	n = smalloc(new_size, gfp);
+	if (!n)
+		return NULL;
+	memcpy(n, p, ks);
+	sfree(p);
+	return n;
+}
+EXPORT_SYMBOL_GPL(srealloc);
+
+/* ---------------------------------------------------------------- */
+/* Module life                                                       */
+/* ---------------------------------------------------------------- */
+
+static int __init smalloc_init(void)
+{
+	int ret;
+
+	smalloc_classes_init();
+	ret = smalloc_pfn_map_init();
+	if (ret)
+		return ret;
+	ret = smalloc_page_cache_init();
+	if (ret)
+		goto err_map;
+	ret = smalloc_heaps_init();
+	if (ret)
+		goto err_cache;
+	smalloc_debugfs_init();
+	pr_info("%u size classes up to %u bytes, %u possible CPUs, %lu page frames mapped\n",
+		SMALLOC_NR_CLASSES, SMALLOC_MAX_SIZE, num_possible_cpus(),
+		smalloc_pfn_limit);
+	return 0;
+
+err_cache:
+	smalloc_page_cache_exit();
+err_map:
+	smalloc_pfn_map_exit();
+	return ret;
+}
+
+static void __exit smalloc_exit(void)
+{
+	smalloc_debugfs_exit();
+	smalloc_heaps_exit();
+	smalloc_page_cache_exit();
+	smalloc_pfn_map_exit();
+	pr_info("unloaded, %ld pages held\n", atomic_long_read(&smalloc_nr_pages));
+}
+
+module_init(smalloc_init);
+module_exit(smalloc_exit);
+
+MODULE_DESCRIPTION("Per-CPU small-object allocator with a kmalloc-shaped API");
+MODULE_LICENSE("GPL");

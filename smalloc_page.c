@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * smalloc_page.c - smalloc pages: spans from the page allocator, their
+ * three free lists, and the map that tells smalloc's memory from anyone
+ * else's.
+ *
+ * From a pointer to its page, in O(1)
+ * -----------------------------------
+ * smalloc_pfn_map has one bit per page frame up to the highest pfn of the
+ * online nodes at load time: 32 KiB of bitmap per GiB of RAM.  A span sets the bits of all
+ * its frames; a large allocation sets the bit of its head frame.  sfree()
+ * turns the pointer into a pfn with one subtraction, bounds-checks it and
+ * tests the bit: that answers "is this ours?" without touching any struct
+ * page of memory that is not ours, so a kmalloc object, a vmalloc address
+ * or a stray pointer is never misread.  Only then does it read the head
+ * struct page, whose ->private points at the struct smalloc_page (or
+ * carries SMALLOC_LARGE_TAG).  The cost on the free path is the bit test,
+ * one struct page (two if the span is compound) and the descriptor, which
+ * the free touches anyway.  The alternatives cost more: validating a
+ * pointer found in page->private of foreign memory needs a fault-safe read,
+ * and virt_addr_valid() is an out-of-line call.  The price is memory that
+ * appears above the map's limit after load (memory hotplug): spans there
+ * are handed back and the allocation is retried elsewhere or fails.
+ *
+ * Span lifetime
+ * -------------
+ * A span is created by its heap's slow path (possibly sleeping, with no
+ * per-CPU state held), is owned by that heap until released, and is
+ * released only by its owner when used == 0 (retire expiry, drain,
+ * CPU-dead drain, unload).  A remote free holds a block that counts in
+ * @used, so the span cannot go away under it.
+ */
+#define pr_fmt(fmt) "smalloc: " fmt
+
+#include "smalloc_internal.h"
+
+unsigned long *smalloc_pfn_map;
+unsigned long smalloc_pfn_limit;
+atomic_long_t smalloc_nr_pages = ATOMIC_LONG_INIT(0);
+atomic_t smalloc_fail_pages = ATOMIC_INIT(0);
+
+static struct kmem_cache *smalloc_page_cache;
+
+/* Large allocations, so that unload can return them.  Slow path only. */
+static LIST_HEAD(smalloc_large_list);
+static DEFINE_SPINLOCK(smalloc_large_lock);
+
+/* ---------------------------------------------------------------- */
+/* The ownership map                                                 */
+/* ---------------------------------------------------------------- */
+
+int smalloc_pfn_map_init(void)
+{
+	unsigned long limit = 0;
+	int nid;
+
+	for_each_online_node(nid)
+		limit = max(limit, node_end_pfn(nid));
+	smalloc_pfn_map = vcalloc(BITS_TO_LONGS(limit), sizeof(long));
+	if (!smalloc_pfn_map)
+		return -ENOMEM;
+	smalloc_pfn_limit = limit;
+	return 0;
+}
+
+void smalloc_pfn_map_exit(void)
+{
+	vfree(smalloc_pfn_map);
+	smalloc_pfn_map = NULL;
+	smalloc_pfn_limit = 0;
+}
+
+/* Atomic bit ops: neighbouring spans share words of the map. */
+static void smalloc_pfn_map_set(unsigned long pfn, unsigned long nr, bool on)
+{
+	for (; nr; nr--, pfn++) {
+		if (on)
+			set_bit(pfn, smalloc_pfn_map);
+		else
+			clear_bit(pfn, smalloc_pfn_map);
+	}
+}
+
+/* ---------------------------------------------------------------- */
+/* Spans                                                             */
+/* ---------------------------------------------------------------- */
+
+int smalloc_page_cache_init(void)
+{
+	smalloc_page_cache = KMEM_CACHE(smalloc_page, 0);
+	return smalloc_page_cache ? 0 : -ENOMEM;
+}
+
+void smalloc_page_cache_exit(void)
+{
+	kmem_cache_destroy(smalloc_page_cache);
+}
+
+/* The flags smalloc passes on to the page allocator. */
+static gfp_t smalloc_page_gfp(gfp_t gfp)
+{
+	return gfp & ~(__GFP_ZERO | __GFP_COMP);
+}
+
+static struct page *smalloc_alloc_frames(gfp_t gfp, int node,
+					 unsigned int order)
+{
+	struct page *page;
+
+	if (unlikely(atomic_read(&smalloc_fail_pages) > 0) &&
+	    atomic_dec_if_positive(&smalloc_fail_pages) >= 0)
+		return NULL;
+	if (order)
+		gfp |= __GFP_COMP;
+	page = alloc_pages_node(node, gfp, order);
+	if (!page)
+		return NULL;
+	if (unlikely(page_to_pfn(page) + (1UL << order) > smalloc_pfn_limit)) {
+		/* Hot-added memory the map does not cover: see above. */
+		pr_warn_once("memory above pfn %lu is not used by smalloc\n",
+			     smalloc_pfn_limit);
+		__free_pages(page, order);
+		return NULL;
+	}
+	atomic_long_add(1L << order, &smalloc_nr_pages);
+	return page;
+}
+
+static void smalloc_free_frames(struct page *page, unsigned int order)
+{
+	page->private = 0;
+	atomic_long_sub(1L << order, &smalloc_nr_pages);
+	__free_pages(page, order);
+}
+
+/**
+ * smalloc_page_new - take a span from the page allocator for a class
+ * @class: the size class
+ * @gfp: the caller's flags; may sleep if they allow it
+ * @node: NUMA node, or NUMA_NO_NODE for the local one
+ *
+ * Context: no per-CPU state held if @gfp allows blocking.
+ * Return: a page with nothing carved yet and no owner, or NULL.
+ */
+struct smalloc_page *smalloc_page_new(unsigned int class, gfp_t gfp, int node)
+{
+	const struct smalloc_class *cl = &smalloc_classes[class];
+	struct smalloc_page *page;
+	struct page *frames;
+
+	gfp = smalloc_page_gfp(gfp);
+	page = kmem_cache_alloc_node(smalloc_page_cache, gfp, node);
+	if (!page)
+		return NULL;
+	frames = smalloc_alloc_frames(gfp, node, cl->order);
+	if (!frames) {
+		kmem_cache_free(smalloc_page_cache, page);
+		return NULL;
+	}
+
+	*page = (struct smalloc_page) {
+		.reserved	= cl->blocks,
+		.block_size	= cl->size,
+		.recip		= cl->recip,
+		.class		= class,
+		.order		= cl->order,
+		.key		= get_random_long(),
+		.start		= page_address(frames),
+		.list		= LIST_HEAD_INIT(page->list),
+		.retired	= LIST_HEAD_INIT(page->retired),
+		.xthread_free	= ATOMIC_LONG_INIT(0),
+	};
+	frames->private = (unsigned long)page;
+	smalloc_pfn_map_set(page_to_pfn(frames), 1UL << cl->order, true);
+	return page;
+}
+
+/**
+ * smalloc_page_release - give a span back to the page allocator
+ * @page: an empty page, already off every heap list
+ *
+ * Context: any; the caller is the page's owner or holds the only reference.
+ */
+void smalloc_page_release(struct smalloc_page *page)
+{
+	struct page *frames = virt_to_page(page->start);
+
+	WARN_ON_ONCE(page->used);
+	smalloc_pfn_map_set(page_to_pfn(frames), 1UL << page->order, false);
+	smalloc_free_frames(frames, page->order);
+	kmem_cache_free(smalloc_page_cache, page);
+}
+
+/**
+ * smalloc_page_extend - carve more blocks onto an empty free list
+ * @page: owned page with free == NULL
+ *
+ * Carves at most one 4 KiB page worth of blocks at a time, so a fresh span
+ * of small blocks costs no more than the blocks about to be used touch.
+ *
+ * Return: true if blocks were added.
+ */
+bool smalloc_page_extend(struct smalloc_page *page)
+{
+	unsigned int n = page->reserved - page->capacity;
+	unsigned int max = max_t(unsigned int, PAGE_SIZE / page->block_size, 1);
+	void *first, *block;
+	unsigned int i;
+
+	if (!n)
+		return false;
+	n = min(n, max);
+	first = page->start + (size_t)page->capacity * page->block_size;
+	block = first;
+	for (i = 1; i < n; i++) {
+		void *next = block + page->block_size;
+
+		smalloc_block_set_next(page, block, next);
+		block = next;
+	}
+	smalloc_block_set_next(page, block, page->free);
+	page->free = first;
+	page->capacity += n;
+	return true;
+}
+
+/*
+ * Walk a list to its tail; returns the tail and counts the blocks.
+ * @limit bounds the walk (a corrupted list must not hang the kernel).
+ */
+static void *smalloc_list_tail(const struct smalloc_page *page, void *head,
+			       unsigned int *count, unsigned int limit)
+{
+	void *tail = head;
+	unsigned int n = 1;
+
+	while (n <= limit) {
+		void *next = smalloc_block_next(page, tail);
+
+		if (!next)
+			break;
+		tail = next;
+		n++;
+	}
+	*count = n;
+	return tail;
+}
+
+/**
+ * smalloc_page_collect - take back remote frees and refill free
+ * @page: owned page
+ *
+ * Moves xthread_free onto local_free (keeping the NOTIFY bit as it is),
+ * then, if free is empty, local_free onto free.
+ */
+void smalloc_page_collect(struct smalloc_page *page)
+{
+	long old = atomic_long_read(&page->xthread_free);
+	void *head, *tail;
+	unsigned int n;
+
+	do {
+		if (!(old & ~SMALLOC_TF_NOTIFY))
+			goto local;
+	} while (!atomic_long_try_cmpxchg(&page->xthread_free, &old,
+					  old & SMALLOC_TF_NOTIFY));
+
+	head = (void *)(old & ~SMALLOC_TF_NOTIFY);
+	tail = smalloc_list_tail(page, head, &n, page->capacity);
+	smalloc_block_set_next(page, tail, page->local_free);
+	page->local_free = head;
+	page->used -= n;
+	smalloc_stat_add(page->heap, SMALLOC_REMOTE_COLLECTED, n);
+local:
+	if (!page->free) {
+		page->free = page->local_free;
+		page->local_free = NULL;
+	}
+}
+
+/**
+ * smalloc_page_promote - move every block of local_free onto free
+ * @page: owned page
+ *
+ * The seeds' fix: an emptied page has all its blocks on local_free and
+ * none on free, so without this the next allocation misses the fast path
+ * only to move one list onto the other.  local_free goes in front (its
+ * blocks were freed last and are the warm ones).
+ */
+void smalloc_page_promote(struct smalloc_page *page)
+{
+	unsigned int n;
+	void *tail;
+
+	if (!page->local_free)
+		return;
+	if (page->free) {
+		tail = smalloc_list_tail(page, page->local_free, &n,
+					 page->capacity);
+		smalloc_block_set_next(page, tail, page->free);
+	}
+	page->free = page->local_free;
+	page->local_free = NULL;
+	smalloc_stat_inc(page->heap, SMALLOC_PROMOTE);
+}
+
+/**
+ * smalloc_page_set_notify - turn delayed-free notification on or off
+ * @page: owned page
+ * @on: true when the page goes onto the full queue
+ */
+void smalloc_page_set_notify(struct smalloc_page *page, bool on)
+{
+	long old = atomic_long_read(&page->xthread_free);
+	long new;
+
+	do {
+		new = on ? old | SMALLOC_TF_NOTIFY : old & ~SMALLOC_TF_NOTIFY;
+		if (new == old)
+			return;
+	} while (!atomic_long_try_cmpxchg(&page->xthread_free, &old, new));
+}
+
+/* Count a list, checking every entry is a block of the page. */
+static int smalloc_list_check(const struct smalloc_page *page, void *head,
+			      unsigned int *count)
+{
+	unsigned int n = 0;
+	void *b;
+
+	for (b = head; b; b = smalloc_block_next(page, b)) {
+		if (smalloc_block_index(page, b) < 0 ||
+		    smalloc_block_index(page, b) >= page->capacity)
+			return -EFAULT;
+		if (++n > page->capacity)
+			return -ELOOP;
+	}
+	*count = n;
+	return 0;
+}
+
+/**
+ * smalloc_page_check - verify a page's lists and counts
+ * @page: a page whose owner is excluded (the caller is the owner, or a
+ *        test that has stopped everything touching the page)
+ *
+ * Checks used + |free| + |local_free| == capacity <= reserved and
+ * |xthread_free| <= used, and that every list entry is a carved block.
+ *
+ * Return: 0 if the page is consistent, a negative errno describing the
+ * first problem otherwise (and a warning in the log).
+ */
+int smalloc_page_check(const struct smalloc_page *page)
+{
+	unsigned int nfree = 0, nlocal = 0, nthread = 0;
+	long tf = atomic_long_read(&page->xthread_free);
+	int err;
+
+	err = smalloc_list_check(page, page->free, &nfree);
+	if (!err)
+		err = smalloc_list_check(page, page->local_free, &nlocal);
+	if (!err)
+		err = smalloc_list_check(page, (void *)(tf & ~SMALLOC_TF_NOTIFY),
+					 &nthread);
+	if (!err && page->capacity > page->reserved)
+		err = -ERANGE;
+	if (!err && page->used + nfree + nlocal != page->capacity)
+		err = -EBADSLT;
+	if (!err && nthread > page->used)
+		err = -EOVERFLOW;
+	if (err)
+		pr_warn("page %px class %u: used %u free %u local %u thread %u capacity %u reserved %u: error %d\n",
+			page->start, page->class, page->used, nfree, nlocal,
+			nthread, page->capacity, page->reserved, err);
+	return err;
+}
+
+/* ---------------------------------------------------------------- */
+/* Large allocations                                                 */
+/* ---------------------------------------------------------------- */
+
+/**
+ * smalloc_large_alloc - a request above SMALLOC_MAX_SIZE, from the page
+ * allocator directly, as kmalloc_large() does
+ * @size: bytes, at most SMALLOC_LARGE_MAX
+ * @gfp: the caller's flags (__GFP_ZERO and init_on_alloc are honoured by
+ *       the page allocator itself)
+ * @node: NUMA node or NUMA_NO_NODE
+ *
+ * Return: the address of the pages, or NULL.
+ */
+void *smalloc_large_alloc(size_t size, gfp_t gfp, int node)
+{
+	unsigned int order = get_order(size);
+	struct page *head;
+	unsigned long flags;
+
+	head = smalloc_alloc_frames(gfp & ~__GFP_COMP, node, order);
+	if (!head)
+		return NULL;
+	head->private = SMALLOC_LARGE_TAG | ((unsigned long)order << 1);
+	spin_lock_irqsave(&smalloc_large_lock, flags);
+	list_add(&head->lru, &smalloc_large_list);
+	spin_unlock_irqrestore(&smalloc_large_lock, flags);
+	smalloc_pfn_map_set(page_to_pfn(head), 1, true);
+	return page_address(head);
+}
+
+static unsigned int smalloc_large_order(const struct page *head)
+{
+	return head->private >> 1;
+}
+
+static void smalloc_large_release(struct page *head)
+{
+	smalloc_pfn_map_set(page_to_pfn(head), 1, false);
+	smalloc_free_frames(head, smalloc_large_order(head));
+}
+
+/**
+ * smalloc_large_free - free a large allocation
+ * @p: the address smalloc_large_alloc() returned
+ * @head: its head page
+ */
+void smalloc_large_free(void *p, struct page *head)
+{
+	unsigned long flags;
+
+	if (unlikely(p != page_address(head))) {
+		smalloc_report_invalid_free(p, "inside a large allocation");
+		return;
+	}
+	spin_lock_irqsave(&smalloc_large_lock, flags);
+	list_del(&head->lru);
+	spin_unlock_irqrestore(&smalloc_large_lock, flags);
+	smalloc_large_release(head);
+}
+
+size_t smalloc_large_size(const struct page *head)
+{
+	return PAGE_SIZE << smalloc_large_order(head);
+}
+
+/**
+ * smalloc_large_release_all - return every large allocation (unload)
+ *
+ * Return: how many were still live.
+ */
+unsigned long smalloc_large_release_all(void)
+{
+	struct page *head, *tmp;
+	unsigned long n = 0;
+
+	list_for_each_entry_safe(head, tmp, &smalloc_large_list, lru) {
+		list_del(&head->lru);
+		smalloc_large_release(head);
+		n++;
+	}
+	return n;
+}

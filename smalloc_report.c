@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * smalloc_report.c - reporting bad input.
+ *
+ * A pointer smalloc cannot free is reported and left alone: freeing it
+ * would corrupt someone else's memory.  Reports are rate-limited so that a
+ * buggy caller in a loop cannot flood the log; the first one carries a
+ * stack trace to find the caller.
+ */
+#define pr_fmt(fmt) "smalloc: " fmt
+
+#include "smalloc_internal.h"
+
+/**
+ * smalloc_report_invalid_free - report a pointer smalloc will not free
+ * @p: the pointer
+ * @why: what is wrong with it
+ *
+ * Context: any.
+ */
+void smalloc_report_invalid_free(const void *p, const char *why)
+{
+	static bool stack_dumped;
+	struct smalloc_heap *heap;
+
+	heap = smalloc_heap_get();
+	smalloc_stat_inc(heap, SMALLOC_INVALID_FREE);
+	smalloc_heap_put(heap);
+
+	pr_err_ratelimited("invalid free of %px from %pS: %s; ignored\n",
+			   p, __builtin_return_address(1), why);
+	if (!READ_ONCE(stack_dumped)) {
+		WRITE_ONCE(stack_dumped, true);
+		dump_stack();
+	}
+}

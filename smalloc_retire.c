@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * smalloc_retire.c - keeping emptied pages a little while: retire with
+ * bounded hysteresis, and promotion of local_free to free.
+ *
+ * A burst that frees everything and then allocates again would otherwise
+ * hand its pages back to the page allocator and fetch them straight back.
+ * So when a page's last block comes home (used == 0, on the owner), the
+ * page is *retired*: it stays in its class queue, and its local_free is
+ * promoted to free at once, so the next allocation takes the fast path
+ * instead of a slow path that would only move one list onto the other.
+ *
+ * The bound:
+ *  - at most SMALLOC_RETIRE_MAX retired pages per class and heap; an
+ *    emptied page beyond that goes back at once;
+ *  - a retired page lives SMALLOC_RETIRE_CYCLES heartbeats (a quarter of
+ *    that for blocks above SMALLOC_RETIRE_LARGE_SIZE) unless it is used
+ *    again; a heartbeat is one pass of the heap's slow path, and it
+ *    promotes again what was freed since;
+ *  - a heap that stops taking its slow path is drained by the idle work
+ *    after smalloc_idle_drain_ms without a heartbeat (smalloc_percpu.c);
+ *  - drains (debugfs, CPU death, unload) give back every retired page.
+ */
+#define pr_fmt(fmt) "smalloc: " fmt
+
+#include "smalloc_internal.h"
+
+unsigned int smalloc_idle_drain_ms = 1000;
+module_param_named(idle_drain_ms, smalloc_idle_drain_ms, uint, 0644);
+MODULE_PARM_DESC(idle_drain_ms,
+		 "Return retired pages after this long without a slow-path allocation (0: never)");
+
+void smalloc_unretire(struct smalloc_heap *heap, struct smalloc_page *page)
+{
+	list_del_init(&page->retired);
+	heap->nr_retired[page->class]--;
+	page->retire_expire = 0;
+}
+
+/**
+ * smalloc_page_retire - a page's last live block came back to its owner
+ * @heap: owned heap
+ * @page: its page, used == 0, not on the full queue
+ */
+void smalloc_page_retire(struct smalloc_heap *heap, struct smalloc_page *page)
+{
+	if (!page->retire_expire) {
+		if (heap->nr_retired[page->class] >= SMALLOC_RETIRE_MAX) {
+			smalloc_heap_release_page(heap, page);
+			return;
+		}
+		list_add_tail(&page->retired, &heap->retired);
+		heap->nr_retired[page->class]++;
+		smalloc_stat_inc(heap, SMALLOC_PAGE_RETIRED);
+		smalloc_heap_arm_idle(heap);
+	}
+	/* New, or reused and emptied again before a heartbeat noticed. */
+	page->retire_expire = smalloc_retire_cycles(page);
+	smalloc_page_promote(page);
+}
+
+/**
+ * smalloc_heap_heartbeat - one tick of the retire clock
+ * @heap: owned heap
+ *
+ * Called once per slow-path allocation.  Takes in the delayed frees, then
+ * for each retired page: if it is in use again it leaves the retired list;
+ * otherwise its count goes down, and at zero it goes back to the page
+ * allocator, or else what was freed into it is promoted again.
+ */
+void smalloc_heap_heartbeat(struct smalloc_heap *heap)
+{
+	struct smalloc_page *page, *tmp;
+
+	heap->heartbeats++;
+	smalloc_stat_inc(heap, SMALLOC_HEARTBEAT);
+	smalloc_heap_collect_delayed(heap);
+
+	list_for_each_entry_safe(page, tmp, &heap->retired, retired) {
+		if (page->used) {
+			smalloc_unretire(heap, page);
+			smalloc_stat_inc(heap, SMALLOC_RETIRED_REUSED);
+		} else if (--page->retire_expire == 0) {
+			smalloc_heap_release_page(heap, page);
+			smalloc_stat_inc(heap, SMALLOC_RETIRED_RELEASED);
+		} else {
+			smalloc_page_promote(page);
+		}
+	}
+}
+
+/**
+ * smalloc_heap_release_retired - end every retirement now
+ * @heap: owned heap
+ *
+ * Return: how many pages went back to the page allocator.
+ */
+unsigned int smalloc_heap_release_retired(struct smalloc_heap *heap)
+{
+	struct smalloc_page *page, *tmp;
+	unsigned int n = 0;
+
+	list_for_each_entry_safe(page, tmp, &heap->retired, retired) {
+		if (page->used) {
+			smalloc_unretire(heap, page);
+			smalloc_stat_inc(heap, SMALLOC_RETIRED_REUSED);
+			continue;
+		}
+		smalloc_heap_release_page(heap, page);
+		smalloc_stat_inc(heap, SMALLOC_RETIRED_RELEASED);
+		n++;
+	}
+	return n;
+}

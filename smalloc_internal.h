@@ -31,6 +31,8 @@
 #define SMALLOC_MAX_SPAN_ORDER	3
 /* A span holds at least this many blocks unless the order cap forbids. */
 #define SMALLOC_MIN_BLOCKS	8
+/* Blocks carved at least per extension of a span's free list. */
+#define SMALLOC_MIN_EXTEND	8
 /* Largest request at all: what one page allocation can give. */
 #define SMALLOC_LARGE_MAX	(PAGE_SIZE << MAX_PAGE_ORDER)
 
@@ -106,7 +108,7 @@ struct smalloc_page {
 	u8 class;			/* constant */
 	u8 order;			/* constant */
 	u8 flags;			/* owner: SMALLOC_PAGE_* */
-	u8 retire_expire;		/* owner: heartbeats left, 0 = not retired */
+	u8 retire_expire;		/* owner: heartbeats left while retired */
 	unsigned long key;		/* constant */
 	void *start;			/* constant: span address */
 	struct smalloc_heap *heap;	/* constant: owning heap */
@@ -213,7 +215,7 @@ void smalloc_page_promote(struct smalloc_page *page);
 void smalloc_page_set_notify(struct smalloc_page *page, bool on);
 int smalloc_page_check(const struct smalloc_page *page);
 void *smalloc_large_alloc(size_t size, gfp_t gfp, int node);
-void smalloc_large_free(void *p, struct page *head);
+bool smalloc_large_free(void *p, struct page *head);
 size_t smalloc_large_size(const struct page *head);
 unsigned long smalloc_large_release_all(void);
 int smalloc_pfn_map_init(void);
@@ -383,6 +385,12 @@ void smalloc_free_remote(struct smalloc_heap *heap, struct smalloc_page *page,
 #define SMALLOC_RETIRE_LARGE_SIZE	1024
 #define SMALLOC_RETIRE_MAX		4	/* retired pages per class */
 
+/* Retired: on heap->retired (retire_expire may already have hit 0). */
+static inline bool smalloc_page_is_retired(const struct smalloc_page *page)
+{
+	return !list_empty(&page->retired);
+}
+
 static inline unsigned int smalloc_retire_cycles(const struct smalloc_page *page)
 {
 	return page->block_size <= SMALLOC_RETIRE_LARGE_SIZE ?
@@ -396,7 +404,8 @@ void smalloc_unretire(struct smalloc_heap *heap, struct smalloc_page *page);
 extern unsigned int smalloc_idle_drain_ms;
 
 /* Bad input (smalloc_report.c). */
-void smalloc_report_invalid_free(const void *p, const char *why);
+void smalloc_report_invalid_free(const void *p, const char *why,
+				 unsigned long ip);
 
 /* debugfs (smalloc_debugfs.c). */
 void smalloc_debugfs_init(void);

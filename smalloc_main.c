@@ -237,7 +237,7 @@ static struct page *smalloc_large_head(const void *p)
 }
 
 /* Everything sfree() gets that is not a block of a class span. */
-static noinline void smalloc_free_other(const void *p)
+static noinline void smalloc_free_other(const void *p, unsigned long ip)
 {
 	struct smalloc_heap *heap;
 	struct page *head;
@@ -246,7 +246,11 @@ static noinline void smalloc_free_other(const void *p)
 		return;
 	head = smalloc_large_head(p);
 	if (head) {
-		smalloc_large_free((void *)p, head);
+		if (!smalloc_large_free((void *)p, head)) {
+			smalloc_report_invalid_free(p, "inside a large allocation",
+						    ip);
+			return;
+		}
 		heap = smalloc_heap_get();
 		smalloc_stat_inc(heap, SMALLOC_LARGE_FREE);
 		smalloc_heap_put(heap);
@@ -259,7 +263,7 @@ static noinline void smalloc_free_other(const void *p)
 		smalloc_heap_put(heap);
 		return;
 	}
-	smalloc_report_invalid_free(p, "not allocated by smalloc or kmalloc");
+	smalloc_report_invalid_free(p, "not allocated by smalloc or kmalloc", ip);
 }
 
 /**
@@ -281,11 +285,12 @@ void sfree(const void *p)
 	void *block = (void *)p;
 
 	if (unlikely(!page)) {
-		smalloc_free_other(p);
+		smalloc_free_other(p, _RET_IP_);
 		return;
 	}
 	if (unlikely(smalloc_block_index(page, p) < 0)) {
-		smalloc_report_invalid_free(p, "not the start of a block");
+		smalloc_report_invalid_free(p, "not the start of a block",
+					    _RET_IP_);
 		return;
 	}
 	if (want_init_on_free())
@@ -378,12 +383,14 @@ void *srealloc(const void *p, size_t new_size, gfp_t gfp)
 	if (!smalloc_ptr_to_page(p) && !smalloc_large_head(p)) {
 		if (smalloc_is_kmalloc(p))
 			return krealloc(p, new_size, gfp);
-		smalloc_report_invalid_free(p, "srealloc of a foreign pointer");
+		smalloc_report_invalid_free(p, "srealloc of a foreign pointer",
+					    _RET_IP_);
 		return NULL;
 	}
 	ks = smalloc_usable_size(p);
 	if (unlikely(!ks)) {
-		smalloc_report_invalid_free(p, "srealloc of a non-block pointer");
+		smalloc_report_invalid_free(p, "srealloc of a non-block pointer",
+					    _RET_IP_);
 		return NULL;
 	}
 	if (new_size <= ks) {

@@ -195,15 +195,17 @@ void smalloc_page_release(struct smalloc_page *page)
  * smalloc_page_extend - carve more blocks onto an empty free list
  * @page: owned page with free == NULL
  *
- * Carves at most one 4 KiB page worth of blocks at a time, so a fresh span
- * of small blocks costs no more than the blocks about to be used touch.
+ * Carves one 4 KiB page worth of blocks at a time (at least
+ * SMALLOC_MIN_EXTEND), so a fresh span of small blocks costs no more than
+ * the blocks about to be used touch.
  *
  * Return: true if blocks were added.
  */
 bool smalloc_page_extend(struct smalloc_page *page)
 {
 	unsigned int n = page->reserved - page->capacity;
-	unsigned int max = max_t(unsigned int, PAGE_SIZE / page->block_size, 1);
+	unsigned int max = max_t(unsigned int, PAGE_SIZE / page->block_size,
+				  SMALLOC_MIN_EXTEND);
 	void *first, *block;
 	unsigned int i;
 
@@ -421,19 +423,20 @@ static void smalloc_large_release(struct page *head)
  * smalloc_large_free - free a large allocation
  * @p: the address smalloc_large_alloc() returned
  * @head: its head page
+ *
+ * Return: false, freeing nothing, if @p is not the start of the allocation.
  */
-void smalloc_large_free(void *p, struct page *head)
+bool smalloc_large_free(void *p, struct page *head)
 {
 	unsigned long flags;
 
-	if (unlikely(p != page_address(head))) {
-		smalloc_report_invalid_free(p, "inside a large allocation");
-		return;
-	}
+	if (unlikely(p != page_address(head)))
+		return false;
 	spin_lock_irqsave(&smalloc_large_lock, flags);
 	list_del(&head->lru);
 	spin_unlock_irqrestore(&smalloc_large_lock, flags);
 	smalloc_large_release(head);
+	return true;
 }
 
 size_t smalloc_large_size(const struct page *head)

@@ -73,7 +73,7 @@ static void smalloc_heap_add_page(struct smalloc_heap *heap,
 void smalloc_heap_release_page(struct smalloc_heap *heap,
 			       struct smalloc_page *page)
 {
-	if (page->retire_expire)
+	if (smalloc_page_is_retired(page))
 		smalloc_unretire(heap, page);
 	list_del(&page->list);
 	smalloc_heap_update_direct(heap, page->class);
@@ -463,7 +463,7 @@ int smalloc_heap_check(struct smalloc_heap *heap)
 	list_for_each_entry(page, &heap->retired, retired) {
 		if (err)
 			break;
-		if (!page->retire_expire || page->heap != heap ||
+		if (page->heap != heap ||
 		    (page->flags & SMALLOC_PAGE_IN_FULL))
 			err = -EINVAL;
 		nr_retired[page->class]++;

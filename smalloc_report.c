@@ -15,10 +15,12 @@
  * smalloc_report_invalid_free - report a pointer smalloc will not free
  * @p: the pointer
  * @why: what is wrong with it
+ * @ip: the caller of the API function that got @p
  *
  * Context: any.
  */
-void smalloc_report_invalid_free(const void *p, const char *why)
+void smalloc_report_invalid_free(const void *p, const char *why,
+				 unsigned long ip)
 {
 	static bool stack_dumped;
 	struct smalloc_heap *heap;
@@ -28,7 +30,7 @@ void smalloc_report_invalid_free(const void *p, const char *why)
 	smalloc_heap_put(heap);
 
 	pr_err_ratelimited("invalid free of %px from %pS: %s; ignored\n",
-			   p, __builtin_return_address(1), why);
+			   p, (void *)ip, why);
 	if (!READ_ONCE(stack_dumped)) {
 		WRITE_ONCE(stack_dumped, true);
 		dump_stack();

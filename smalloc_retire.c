@@ -44,7 +44,7 @@ void smalloc_unretire(struct smalloc_heap *heap, struct smalloc_page *page)
  */
 void smalloc_page_retire(struct smalloc_heap *heap, struct smalloc_page *page)
 {
-	if (!page->retire_expire) {
+	if (!smalloc_page_is_retired(page)) {
 		if (heap->nr_retired[page->class] >= SMALLOC_RETIRE_MAX) {
 			smalloc_heap_release_page(heap, page);
 			return;

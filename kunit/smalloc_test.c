@@ -1,6 +1,1170 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests for smalloc.
+ *
+ * Built into smalloc itself (Kbuild: smalloc-$(CONFIG_SMALLOC_KUNIT_TEST)),
+ * so they can look at heaps and pages directly.  Each test is named for
+ * the invariant it holds.  Tests that look at a heap pin the test thread
+ * to one CPU: the task-context heap of that CPU is then the one smalloc()
+ * uses, and reading it with preemption disabled is reading it as its
+ * owner.  Nothing else in the test kernel uses smalloc, and the idle drain
+ * is turned off while a test runs, so counts are exact.
+ *
+ * Run with: scripts/kunit.sh (kunit_tool, x86_64 QEMU, -smp 4).
+ */
 #include <kunit/test.h>
-static void smalloc_placeholder(struct kunit *test) { KUNIT_EXPECT_EQ(test, 1, 1); }
-static struct kunit_case c[] = { KUNIT_CASE(smalloc_placeholder), {} };
-static struct kunit_suite s = { .name = "smalloc", .test_cases = c };
-kunit_test_suite(s);
+#include <linux/delay.h>
+#include <linux/hrtimer.h>
+#include <linux/kthread.h>
+#include <linux/llist.h>
+#include <linux/random.h>
+#include <linux/sched.h>
+
+#include "../smalloc_internal.h"
+
+struct smalloc_test_ctx {
+	unsigned int saved_idle_ms;
+	long base_pages;
+};
+
+/* ---------------------------------------------------------------- */
+/* Helpers                                                           */
+/* ---------------------------------------------------------------- */
+
+static struct smalloc_heap *task_heap(unsigned int cpu)
+{
+	return &per_cpu_ptr(smalloc_cpus, cpu)->heap[SMALLOC_CTX_TASK];
+}
+
+static void pin_to(struct kunit *test, unsigned int cpu)
+{
+	KUNIT_ASSERT_EQ(test, set_cpus_allowed_ptr(current, cpumask_of(cpu)), 0);
+	KUNIT_ASSERT_EQ(test, raw_smp_processor_id(), cpu);
+}
+
+static unsigned int other_cpu(struct kunit *test, unsigned int cpu)
+{
+	unsigned int o;
+
+	for_each_online_cpu(o)
+		if (o != cpu)
+			return o;
+	kunit_skip(test, "needs two online CPUs");
+	return cpu;
+}
+
+static unsigned int list_len(const struct smalloc_page *page, void *head)
+{
+	unsigned int n = 0;
+
+	for (; head && n <= page->reserved; head = smalloc_block_next(page, head))
+		n++;
+	return n;
+}
+
+static int check_heap_owned(struct smalloc_heap *heap)
+{
+	int err;
+
+	preempt_disable();
+	err = smalloc_heap_check(heap);
+	preempt_enable();
+	return err;
+}
+
+/*
+ * Calls into the owner-only internals.  The test thread is pinned and is
+ * the only user of its CPU's task heap, so it may read the heap between
+ * these calls with preemption on (KUnit expectations may sleep).
+ */
+static int check_page_owned(struct smalloc_page *page)
+{
+	int err;
+
+	preempt_disable();
+	err = smalloc_page_check(page);
+	preempt_enable();
+	return err;
+}
+
+static void heartbeat(struct smalloc_heap *heap)
+{
+	preempt_disable();
+	smalloc_heap_heartbeat(heap);
+	preempt_enable();
+}
+
+/* Check every heap of every online CPU, as its owner (irqs off). */
+static long check_cpu_heaps(void *unused)
+{
+	struct smalloc_cpu *sc;
+	unsigned long flags;
+	long err = 0;
+	int ctx;
+
+	local_irq_save(flags);
+	sc = this_cpu_ptr(smalloc_cpus);
+	for (ctx = 0; ctx < SMALLOC_NR_CTX && !err; ctx++)
+		err = smalloc_heap_check(&sc->heap[ctx]);
+	local_irq_restore(flags);
+	return err;
+}
+
+static void expect_all_heaps_consistent(struct kunit *test)
+{
+	unsigned int cpu;
+
+	cpus_read_lock();
+	for_each_online_cpu(cpu)
+		KUNIT_EXPECT_EQ_MSG(test, work_on_cpu(cpu, check_cpu_heaps, NULL),
+				    0, "heaps of CPU %u", cpu);
+	cpus_read_unlock();
+}
+
+static void fill(void *p, size_t size, unsigned long seed)
+{
+	u8 *b = p;
+	size_t i;
+
+	for (i = 0; i < size; i++)
+		b[i] = (u8)(seed * 31 + i);
+}
+
+static bool verify(const void *p, size_t size, unsigned long seed)
+{
+	const u8 *b = p;
+	size_t i;
+
+	for (i = 0; i < size; i++)
+		if (b[i] != (u8)(seed * 31 + i))
+			return false;
+	return true;
+}
+
+/* Allocate every block a fresh page of @size holds; return its page. */
+static struct smalloc_page *fill_one_page(struct kunit *test, size_t size,
+					  void **objs, unsigned int *nr)
+{
+	struct smalloc_page *page;
+	unsigned int i, n;
+
+	objs[0] = smalloc(size, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, objs[0]);
+	page = smalloc_ptr_to_page(objs[0]);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	n = page->reserved;
+	for (i = 1; i < n; i++) {
+		objs[i] = smalloc(size, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, objs[i]);
+		KUNIT_ASSERT_PTR_EQ(test, smalloc_ptr_to_page(objs[i]), page);
+	}
+	*nr = n;
+	return page;
+}
+
+struct remote_free_args {
+	void **objs;
+	unsigned int nr;
+};
+
+static long free_here(void *arg)
+{
+	struct remote_free_args *a = arg;
+	unsigned int i;
+
+	for (i = 0; i < a->nr; i++)
+		sfree(a->objs[i]);
+	return 0;
+}
+
+static void free_on(unsigned int cpu, void **objs, unsigned int nr)
+{
+	struct remote_free_args a = { .objs = objs, .nr = nr };
+
+	work_on_cpu(cpu, free_here, &a);
+}
+
+/* ---------------------------------------------------------------- */
+/* Retire and promotion                                              */
+/* ---------------------------------------------------------------- */
+
+/*
+ * After the last block of a page is freed on its own CPU, the page is
+ * retired with local_free empty and free holding every block, and the
+ * next allocation of the class comes from it on the fast path.
+ */
+static void retire_promotes_local_free(struct kunit *test)
+{
+	void **objs = kunit_kcalloc(test, 512, sizeof(void *), GFP_KERNEL);
+	unsigned long slow, fast;
+	struct smalloc_page *page;
+	unsigned int i, nr;
+	void *p;
+
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	pin_to(test, 0);
+	page = fill_one_page(test, 64, objs, &nr);
+	KUNIT_EXPECT_EQ(test, page->used, nr);
+	KUNIT_EXPECT_NULL(test, page->free);
+
+	for (i = 0; i < nr; i++)
+		sfree(objs[i]);
+
+	KUNIT_EXPECT_EQ(test, page->used, 0);
+	KUNIT_EXPECT_EQ(test, page->retire_expire, SMALLOC_RETIRE_CYCLES);
+	KUNIT_EXPECT_NULL(test, page->local_free);
+	KUNIT_EXPECT_EQ(test, list_len(page, page->free), page->capacity);
+	KUNIT_EXPECT_EQ(test, check_page_owned(page), 0);
+
+	slow = smalloc_stat_sum(SMALLOC_ALLOC_SLOW);
+	fast = smalloc_stat_sum(SMALLOC_ALLOC_FAST);
+	p = smalloc(64, GFP_KERNEL);
+	KUNIT_EXPECT_PTR_EQ(test, smalloc_ptr_to_page(p), page);
+	if (IS_ENABLED(CONFIG_SMALLOC_STATS)) {
+		KUNIT_EXPECT_EQ(test, smalloc_stat_sum(SMALLOC_ALLOC_SLOW), slow);
+		KUNIT_EXPECT_EQ(test, smalloc_stat_sum(SMALLOC_ALLOC_FAST),
+				fast + 1);
+	}
+	sfree(p);
+}
+
+/*
+ * Without promotion the emptied page would have every block on local_free
+ * and the next allocation would need the slow path: check that a page
+ * emptied while blocks remain on free still ends with one list.
+ */
+static void retire_merges_free_and_local_free(struct kunit *test)
+{
+	void **objs = kunit_kcalloc(test, 512, sizeof(void *), GFP_KERNEL);
+	struct smalloc_page *page;
+	unsigned int i, nr;
+
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	pin_to(test, 0);
+	page = fill_one_page(test, 128, objs, &nr);
+	/* Free half, take a quarter back from the fast path, free all. */
+	for (i = 0; i < nr / 2; i++)
+		sfree(objs[i]);
+	preempt_disable();
+	smalloc_page_collect(page);	/* free is empty: local_free moves */
+	preempt_enable();
+	for (i = 0; i < nr / 4; i++)
+		objs[i] = smalloc(128, GFP_KERNEL);
+	for (i = 0; i < nr / 4; i++)
+		sfree(objs[i]);
+	for (i = nr / 2; i < nr; i++)
+		sfree(objs[i]);
+
+	KUNIT_EXPECT_EQ(test, page->used, 0);
+	KUNIT_EXPECT_NULL(test, page->local_free);
+	KUNIT_EXPECT_EQ(test, list_len(page, page->free), page->capacity);
+	KUNIT_EXPECT_EQ(test, check_page_owned(page), 0);
+}
+
+/*
+ * A retired page goes back to the page allocator on exactly its
+ * SMALLOC_RETIRE_CYCLES-th heartbeat, and the page count returns to where
+ * it was; until then it stays in its queue.
+ */
+static void retire_releases_after_exact_heartbeats(struct kunit *test)
+{
+	void **objs = kunit_kcalloc(test, 512, sizeof(void *), GFP_KERNEL);
+	struct smalloc_test_ctx *ctx = test->priv;
+	struct smalloc_heap *heap = task_heap(0);
+	unsigned long released;
+	struct smalloc_page *page;
+	unsigned int i, nr, cycles;
+
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	pin_to(test, 0);
+	page = fill_one_page(test, 48, objs, &nr);
+	for (i = 0; i < nr; i++)
+		sfree(objs[i]);
+	cycles = smalloc_retire_cycles(page);
+	KUNIT_EXPECT_EQ(test, cycles, SMALLOC_RETIRE_CYCLES);
+	KUNIT_EXPECT_GT(test, atomic_long_read(&smalloc_nr_pages),
+			ctx->base_pages);
+	released = smalloc_stat_sum(SMALLOC_RETIRED_RELEASED);
+
+	for (i = 1; i < cycles; i++) {
+		heartbeat(heap);
+		KUNIT_EXPECT_EQ(test, page->retire_expire, cycles - i);
+	}
+	KUNIT_EXPECT_PTR_EQ(test, list_first_entry(&heap->queue[page->class],
+						   struct smalloc_page, list),
+			    page);
+	KUNIT_EXPECT_EQ(test, heap->nr_retired[page->class], 1);
+	heartbeat(heap);	/* the last one: the page is gone */
+	KUNIT_EXPECT_TRUE(test, list_empty(&heap->queue[smalloc_size_class(48)]));
+	KUNIT_EXPECT_EQ(test, heap->nr_retired[smalloc_size_class(48)], 0);
+	KUNIT_EXPECT_EQ(test, check_heap_owned(heap), 0);
+
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&smalloc_nr_pages),
+			ctx->base_pages);
+	if (IS_ENABLED(CONFIG_SMALLOC_STATS))
+		KUNIT_EXPECT_EQ(test, smalloc_stat_sum(SMALLOC_RETIRED_RELEASED),
+				released + 1);
+}
+
+/* Blocks above SMALLOC_RETIRE_LARGE_SIZE retire for a quarter as long. */
+static void retire_bound_is_shorter_for_large_blocks(struct kunit *test)
+{
+	void **objs = kunit_kcalloc(test, 64, sizeof(void *), GFP_KERNEL);
+	struct smalloc_test_ctx *ctx = test->priv;
+	struct smalloc_heap *heap = task_heap(0);
+	struct smalloc_page *page;
+	unsigned int i, nr;
+
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	pin_to(test, 0);
+	page = fill_one_page(test, 3000, objs, &nr);
+	for (i = 0; i < nr; i++)
+		sfree(objs[i]);
+	KUNIT_EXPECT_EQ(test, page->retire_expire, SMALLOC_RETIRE_CYCLES_LARGE);
+	for (i = 0; i < SMALLOC_RETIRE_CYCLES_LARGE; i++)
+		heartbeat(heap);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&smalloc_nr_pages),
+			ctx->base_pages);
+}
+
+/* A retired page that is allocated from again is no longer retired. */
+static void retire_ends_when_page_is_reused(struct kunit *test)
+{
+	void **objs = kunit_kcalloc(test, 512, sizeof(void *), GFP_KERNEL);
+	struct smalloc_heap *heap = task_heap(0);
+	struct smalloc_page *page;
+	unsigned int i, nr;
+	void *p;
+
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	pin_to(test, 0);
+	page = fill_one_page(test, 96, objs, &nr);
+	for (i = 0; i < nr; i++)
+		sfree(objs[i]);
+	KUNIT_EXPECT_NE(test, page->retire_expire, 0);
+	p = smalloc(96, GFP_KERNEL);
+	KUNIT_EXPECT_PTR_EQ(test, smalloc_ptr_to_page(p), page);
+
+	for (i = 0; i < 2 * SMALLOC_RETIRE_CYCLES; i++)
+		heartbeat(heap);
+	KUNIT_EXPECT_EQ(test, page->retire_expire, 0);
+	KUNIT_EXPECT_TRUE(test, list_empty(&page->retired));
+	KUNIT_EXPECT_EQ(test, check_heap_owned(heap), 0);
+	sfree(p);
+}
+
+/*
+ * At most SMALLOC_RETIRE_MAX emptied pages of a class are kept; more go
+ * back at once.
+ */
+static void retire_keeps_at_most_max_pages(struct kunit *test)
+{
+	unsigned int per_page = smalloc_classes[smalloc_size_class(256)].blocks;
+	unsigned int pages = SMALLOC_RETIRE_MAX + 3, i, n = pages * per_page;
+	void **objs = kunit_kcalloc(test, n, sizeof(void *), GFP_KERNEL);
+	struct smalloc_test_ctx *ctx = test->priv;
+	struct smalloc_heap *heap = task_heap(0);
+	long held;
+
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	pin_to(test, 0);
+	for (i = 0; i < n; i++) {
+		objs[i] = smalloc(256, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, objs[i]);
+	}
+	held = atomic_long_read(&smalloc_nr_pages) - ctx->base_pages;
+	KUNIT_EXPECT_EQ(test, held, (long)pages);
+	for (i = 0; i < n; i++)
+		sfree(objs[i]);
+	KUNIT_EXPECT_EQ(test, heap->nr_retired[smalloc_size_class(256)],
+			SMALLOC_RETIRE_MAX);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&smalloc_nr_pages) -
+			ctx->base_pages, (long)SMALLOC_RETIRE_MAX);
+	KUNIT_EXPECT_EQ(test, check_heap_owned(heap), 0);
+}
+
+/* The idle work gives retired pages back when the heap goes quiet. */
+static void idle_drain_releases_retired_pages(struct kunit *test)
+{
+	void **objs = kunit_kcalloc(test, 512, sizeof(void *), GFP_KERNEL);
+	struct smalloc_test_ctx *ctx = test->priv;
+	unsigned int i, nr;
+	int waited;
+
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	pin_to(test, 0);
+	WRITE_ONCE(smalloc_idle_drain_ms, 20);
+	fill_one_page(test, 32, objs, &nr);
+	for (i = 0; i < nr; i++)
+		sfree(objs[i]);
+	KUNIT_EXPECT_GT(test, atomic_long_read(&smalloc_nr_pages),
+			ctx->base_pages);
+	for (waited = 0; waited < 5000; waited += 10) {
+		if (atomic_long_read(&smalloc_nr_pages) == ctx->base_pages)
+			break;
+		msleep(10);
+	}
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&smalloc_nr_pages),
+			ctx->base_pages);
+}
+
+/* ---------------------------------------------------------------- */
+/* The list invariant                                                */
+/* ---------------------------------------------------------------- */
+
+static size_t random_size(void)
+{
+	switch (get_random_u32_below(8)) {
+	case 0:
+		return get_random_u32_inclusive(1, SMALLOC_MAX_SIZE);
+	case 1:
+		return get_random_u32_inclusive(1, 1024);
+	default:
+		return get_random_u32_inclusive(1, 256);
+	}
+}
+
+struct live_obj {
+	void *p;
+	size_t size;
+	unsigned long seed;
+};
+
+static void churn_random(struct kunit *test, struct live_obj *live,
+			 unsigned int slots, unsigned int ops,
+			 unsigned int check_every)
+{
+	unsigned int i, s;
+
+	for (i = 0; i < ops; i++) {
+		struct live_obj *o = &live[get_random_u32_below(slots)];
+
+		if (o->p) {
+			KUNIT_ASSERT_TRUE(test, verify(o->p, o->size, o->seed));
+			sfree(o->p);
+			o->p = NULL;
+		} else {
+			o->size = random_size();
+			o->seed = get_random_long();
+			o->p = smalloc(o->size, GFP_KERNEL);
+			KUNIT_ASSERT_NOT_NULL(test, o->p);
+			fill(o->p, o->size, o->seed);
+		}
+		if (check_every && i % check_every == 0) {
+			s = raw_smp_processor_id();
+			KUNIT_ASSERT_EQ(test, check_heap_owned(task_heap(s)), 0);
+		}
+	}
+}
+
+static void free_live(struct kunit *test, struct live_obj *live,
+		      unsigned int slots)
+{
+	unsigned int i;
+
+	for (i = 0; i < slots; i++) {
+		if (!live[i].p)
+			continue;
+		KUNIT_EXPECT_TRUE(test, verify(live[i].p, live[i].size,
+					       live[i].seed));
+		sfree(live[i].p);
+		live[i].p = NULL;
+	}
+}
+
+/* used + |free| + |local_free| == capacity through random alloc/free. */
+static void invariant_holds_random_single_cpu(struct kunit *test)
+{
+	const unsigned int slots = 1500;
+	struct live_obj *live = kunit_kcalloc(test, slots, sizeof(*live),
+					      GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, live);
+	pin_to(test, 0);
+	churn_random(test, live, slots, 30000, 500);
+	KUNIT_EXPECT_EQ(test, check_heap_owned(task_heap(0)), 0);
+	free_live(test, live, slots);
+	KUNIT_EXPECT_EQ(test, check_heap_owned(task_heap(0)), 0);
+}
+
+struct cross_args {
+	struct live_obj *live;
+	unsigned int from, to;
+};
+
+static long free_slice(void *arg)
+{
+	struct cross_args *a = arg;
+	unsigned int i;
+	long bad = 0;
+
+	for (i = a->from; i < a->to; i++) {
+		if (!a->live[i].p)
+			continue;
+		if (!verify(a->live[i].p, a->live[i].size, a->live[i].seed))
+			bad++;
+		sfree(a->live[i].p);
+		a->live[i].p = NULL;
+	}
+	return bad;
+}
+
+/*
+ * The same, with a share of the frees done by the other CPUs: their blocks
+ * go through xthread_free (and the delayed list for full pages) and the
+ * counts still add up.
+ */
+static void invariant_holds_random_cross_cpu(struct kunit *test)
+{
+	const unsigned int slots = 1200;
+	struct live_obj *live = kunit_kcalloc(test, slots, sizeof(*live),
+					      GFP_KERNEL);
+	unsigned int round, cpu, o;
+	unsigned long remote;
+
+	KUNIT_ASSERT_NOT_NULL(test, live);
+	o = other_cpu(test, 0);
+	pin_to(test, 0);
+	remote = smalloc_stat_sum(SMALLOC_FREE_REMOTE) +
+		 smalloc_stat_sum(SMALLOC_FREE_DELAYED);
+	for (round = 0; round < 8; round++) {
+		struct cross_args a = { .live = live };
+		unsigned int part = slots / num_online_cpus(), n = 0;
+
+		churn_random(test, live, slots, 4000, 1000);
+		for_each_online_cpu(cpu) {
+			if (cpu == 0)
+				continue;
+			a.from = n * part;
+			a.to = a.from + part;
+			n++;
+			KUNIT_EXPECT_EQ(test, work_on_cpu(cpu, free_slice, &a), 0);
+		}
+		KUNIT_ASSERT_EQ(test, check_heap_owned(task_heap(0)), 0);
+	}
+	if (IS_ENABLED(CONFIG_SMALLOC_STATS))
+		KUNIT_EXPECT_GT(test, smalloc_stat_sum(SMALLOC_FREE_REMOTE) +
+				smalloc_stat_sum(SMALLOC_FREE_DELAYED), remote);
+	free_live(test, live, slots);
+	KUNIT_EXPECT_EQ(test, check_heap_owned(task_heap(0)), 0);
+	KUNIT_EXPECT_EQ(test, check_heap_owned(task_heap(o)), 0);
+}
+
+/* ---------------------------------------------------------------- */
+/* Remote frees                                                      */
+/* ---------------------------------------------------------------- */
+
+/*
+ * A block freed on another CPU lands on its page's xthread_free, and the
+ * owner collects it and hands it out again.
+ */
+static void remote_free_is_collected_and_reused(struct kunit *test)
+{
+	void **objs = kunit_kcalloc(test, 512, sizeof(void *), GFP_KERNEL);
+	struct smalloc_page *page;
+	unsigned int i, nr, o;
+	unsigned long remote;
+	void *victim, *p;
+
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	o = other_cpu(test, 0);
+	pin_to(test, 0);
+	page = fill_one_page(test, 128, objs, &nr);
+	victim = objs[nr / 2];
+	remote = smalloc_stat_sum(SMALLOC_FREE_REMOTE);
+
+	free_on(o, &victim, 1);
+	KUNIT_EXPECT_PTR_EQ(test, (void *)(atomic_long_read(&page->xthread_free) &
+					  ~SMALLOC_TF_NOTIFY), victim);
+	KUNIT_EXPECT_EQ(test, page->used, nr);	/* still counted as used */
+	if (IS_ENABLED(CONFIG_SMALLOC_STATS))
+		KUNIT_EXPECT_EQ(test, smalloc_stat_sum(SMALLOC_FREE_REMOTE),
+				remote + 1);
+
+	/* The page is exhausted: the slow path collects the remote free. */
+	p = smalloc(128, GFP_KERNEL);
+	KUNIT_EXPECT_PTR_EQ(test, p, victim);
+	KUNIT_EXPECT_EQ(test, page->used, nr);
+	KUNIT_EXPECT_EQ(test, check_heap_owned(task_heap(0)), 0);
+	objs[nr / 2] = p;
+	for (i = 0; i < nr; i++)
+		sfree(objs[i]);
+}
+
+/*
+ * A page on the full queue that gets a remote free comes back to its
+ * class queue: the free goes to the heap's delayed list, and the owner's
+ * next slow path frees it locally.
+ */
+static void remote_free_returns_full_page_to_queue(struct kunit *test)
+{
+	void **objs = kunit_kcalloc(test, 512, sizeof(void *), GFP_KERNEL);
+	struct smalloc_heap *heap = task_heap(0);
+	struct smalloc_page *page;
+	unsigned long delayed;
+	unsigned int i, nr, o;
+	void *extra, *victim;
+
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	o = other_cpu(test, 0);
+	pin_to(test, 0);
+	page = fill_one_page(test, 160, objs, &nr);
+	extra = smalloc(160, GFP_KERNEL);	/* sends page to the full queue */
+	KUNIT_ASSERT_NOT_NULL(test, extra);
+	KUNIT_EXPECT_PTR_NE(test, smalloc_ptr_to_page(extra), page);
+	KUNIT_EXPECT_TRUE(test, page->flags & SMALLOC_PAGE_IN_FULL);
+	KUNIT_EXPECT_TRUE(test, atomic_long_read(&page->xthread_free) &
+			  SMALLOC_TF_NOTIFY);
+
+	delayed = smalloc_stat_sum(SMALLOC_FREE_DELAYED);
+	victim = objs[0];
+	free_on(o, &victim, 1);
+	KUNIT_EXPECT_FALSE(test, atomic_long_read(&page->xthread_free) &
+			   SMALLOC_TF_NOTIFY);
+	KUNIT_EXPECT_PTR_EQ(test, (void *)atomic_long_read(&heap->delayed_free),
+			    victim);
+	if (IS_ENABLED(CONFIG_SMALLOC_STATS))
+		KUNIT_EXPECT_EQ(test, smalloc_stat_sum(SMALLOC_FREE_DELAYED),
+				delayed + 1);
+
+	heartbeat(heap);	/* what the next slow path does */
+	KUNIT_EXPECT_FALSE(test, page->flags & SMALLOC_PAGE_IN_FULL);
+	KUNIT_EXPECT_EQ(test, page->used, nr - 1);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&heap->delayed_free), 0);
+	KUNIT_EXPECT_EQ(test, check_heap_owned(heap), 0);
+
+	for (i = 1; i < nr; i++)
+		sfree(objs[i]);
+	sfree(extra);
+}
+
+/* ---------------------------------------------------------------- */
+/* API semantics                                                     */
+/* ---------------------------------------------------------------- */
+
+/* Canaries survive many rounds of fill/free for every class. */
+static void churn_keeps_canaries_every_class(struct kunit *test)
+{
+	const unsigned int per_round = 96, rounds = 6;
+	void **objs = kunit_kcalloc(test, per_round, sizeof(void *), GFP_KERNEL);
+	unsigned int c, r, i;
+
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	for (c = 0; c < SMALLOC_NR_CLASSES; c++) {
+		size_t sizes[2] = { smalloc_classes[c].size,
+				    c ? smalloc_classes[c - 1].size + 1 : 1 };
+
+		for (r = 0; r < rounds; r++) {
+			size_t size = sizes[r & 1];
+
+			for (i = 0; i < per_round; i++) {
+				objs[i] = smalloc(size, GFP_KERNEL);
+				KUNIT_ASSERT_NOT_NULL(test, objs[i]);
+				KUNIT_ASSERT_GE(test, smalloc_usable_size(objs[i]),
+						size);
+				fill(objs[i], smalloc_usable_size(objs[i]),
+				     (unsigned long)objs[i] + r);
+			}
+			for (i = 0; i < per_round; i++)
+				KUNIT_ASSERT_TRUE_MSG(test,
+					verify(objs[i], smalloc_usable_size(objs[i]),
+					       (unsigned long)objs[i] + r),
+					"class %u round %u object %u", c, r, i);
+			/* Free in an order that differs round to round. */
+			for (i = 0; i < per_round; i++) {
+				unsigned int j = (i * 37 + r) % per_round;
+
+				sfree(objs[j]);
+				objs[j] = NULL;
+			}
+			for (i = 0; i < per_round; i++)
+				KUNIT_EXPECT_NULL(test, objs[i]);
+		}
+	}
+	expect_all_heaps_consistent(test);
+}
+
+/* szalloc/scalloc return zeroes even where freed dirty blocks are reused. */
+static void zeroing_after_dirty_free(struct kunit *test)
+{
+	static const size_t sizes[] = { 8, 40, 64, 200, 1000, 3000, 8192, 20000 };
+	unsigned int i, r;
+
+	pin_to(test, 0);
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		for (r = 0; r < 4; r++) {
+			u8 *p = smalloc(sizes[i], GFP_KERNEL);
+			size_t k;
+
+			KUNIT_ASSERT_NOT_NULL(test, p);
+			memset(p, 0xa5, sizes[i]);
+			sfree(p);
+			p = (r & 1) ? szalloc(sizes[i], GFP_KERNEL) :
+				      scalloc(1, sizes[i], GFP_KERNEL);
+			KUNIT_ASSERT_NOT_NULL(test, p);
+			for (k = 0; k < sizes[i]; k++)
+				if (p[k])
+					break;
+			KUNIT_EXPECT_EQ_MSG(test, k, sizes[i], "size %zu",
+					    sizes[i]);
+			sfree(p);
+		}
+	}
+}
+
+/* Usable size is at least the request and at most the class above it. */
+static void usable_size_covers_request(struct kunit *test)
+{
+	size_t size;
+
+	for (size = 1; size <= SMALLOC_MAX_SIZE + 4096; size += 7) {
+		void *p = smalloc(size, GFP_KERNEL);
+		size_t us = smalloc_usable_size(p);
+
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		KUNIT_EXPECT_GE(test, us, size);
+		if (size <= SMALLOC_MAX_SIZE)
+			KUNIT_EXPECT_EQ(test, us,
+				smalloc_classes[smalloc_size_class(size)].size);
+		memset(p, 0x5a, us);
+		sfree(p);
+	}
+	KUNIT_EXPECT_EQ(test, smalloc_usable_size(NULL), 0);
+	KUNIT_EXPECT_EQ(test, smalloc_usable_size(ZERO_SIZE_PTR), 0);
+}
+
+/* ARCH_KMALLOC_MINALIGN always; power-of-two sizes naturally aligned. */
+static void alignment_matches_kmalloc(struct kunit *test)
+{
+	size_t size;
+	int i;
+
+	for (size = 1; size <= SMALLOC_MAX_SIZE; size++) {
+		void *p[3];
+
+		for (i = 0; i < 3; i++) {
+			p[i] = smalloc(size, GFP_KERNEL);
+			KUNIT_ASSERT_NOT_NULL(test, p[i]);
+			KUNIT_EXPECT_TRUE(test, IS_ALIGNED((unsigned long)p[i],
+							   ARCH_KMALLOC_MINALIGN));
+			if (is_power_of_2(size))
+				KUNIT_EXPECT_TRUE_MSG(test,
+					IS_ALIGNED((unsigned long)p[i], size),
+					"size %zu at %px", size, p[i]);
+		}
+		for (i = 0; i < 3; i++)
+			sfree(p[i]);
+		if (size > 512)
+			size += 63;
+	}
+}
+
+/* srealloc keeps contents when growing and shrinking. */
+static void srealloc_keeps_contents(struct kunit *test)
+{
+	static const size_t steps[] = { 1, 24, 100, 1000, 5000, 12000, 300, 16 };
+	size_t prev = 0;
+	u8 *p = NULL;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(steps); i++) {
+		size_t keep = min(prev, steps[i]);
+		u8 *n = srealloc(p, steps[i], GFP_KERNEL);
+
+		KUNIT_ASSERT_NOT_NULL(test, n);
+		KUNIT_EXPECT_TRUE_MSG(test, verify(n, keep, 7),
+				      "step %u (%zu -> %zu)", i, prev, steps[i]);
+		fill(n, steps[i], 7);
+		p = n;
+		prev = steps[i];
+	}
+	/* Shrinking within the block keeps the pointer. */
+	KUNIT_EXPECT_PTR_EQ(test, srealloc(p, 8, GFP_KERNEL), (void *)p);
+	KUNIT_EXPECT_PTR_EQ(test, srealloc(p, 0, GFP_KERNEL), ZERO_SIZE_PTR);
+}
+
+/* Size 0, overflows and absurd sizes are answered as kmalloc does. */
+static void bad_sizes_return_zero_ptr_or_null(struct kunit *test)
+{
+	unsigned long fails = smalloc_stat_sum(SMALLOC_ALLOC_FAIL);
+
+	KUNIT_EXPECT_PTR_EQ(test, smalloc(0, GFP_KERNEL), ZERO_SIZE_PTR);
+	sfree(ZERO_SIZE_PTR);
+	sfree(NULL);
+	KUNIT_EXPECT_NULL(test, smalloc_array(SIZE_MAX / 2, 4, GFP_KERNEL));
+	KUNIT_EXPECT_NULL(test, scalloc(3, SIZE_MAX / 2, GFP_KERNEL));
+	KUNIT_EXPECT_NULL(test, smalloc(SIZE_MAX, GFP_KERNEL | __GFP_NOWARN));
+	KUNIT_EXPECT_NULL(test, smalloc(SMALLOC_LARGE_MAX + 1,
+					GFP_KERNEL | __GFP_NOWARN));
+	KUNIT_EXPECT_NULL(test, srealloc(NULL, SIZE_MAX,
+					 GFP_KERNEL | __GFP_NOWARN));
+	/* Refusals are not allocation failures. */
+	KUNIT_EXPECT_EQ(test, smalloc_stat_sum(SMALLOC_ALLOC_FAIL), fails);
+}
+
+/* Large requests come from the page allocator and go back to it. */
+static void large_allocations_round_trip(struct kunit *test)
+{
+	struct smalloc_test_ctx *ctx = test->priv;
+	static const size_t sizes[] = { SMALLOC_MAX_SIZE + 1, 16384, 100000,
+					1 << 20 };
+	void *p[ARRAY_SIZE(sizes)];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		p[i] = smalloc(sizes[i], GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+		KUNIT_EXPECT_TRUE(test, PAGE_ALIGNED(p[i]));
+		KUNIT_EXPECT_EQ(test, smalloc_usable_size(p[i]),
+				PAGE_SIZE << get_order(sizes[i]));
+		fill(p[i], sizes[i], i);
+	}
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		KUNIT_EXPECT_TRUE(test, verify(p[i], sizes[i], i));
+		sfree(p[i]);
+	}
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&smalloc_nr_pages),
+			ctx->base_pages);
+}
+
+/*
+ * sfree() passes kmalloc objects to kfree(), and reports (without
+ * touching anything) pointers that are not the start of a live block.
+ */
+static void foreign_and_invalid_frees_are_contained(struct kunit *test)
+{
+	unsigned long foreign = smalloc_stat_sum(SMALLOC_FOREIGN_FREE);
+	unsigned long invalid = smalloc_stat_sum(SMALLOC_INVALID_FREE);
+	struct smalloc_page *page;
+	unsigned int used;
+	int on_stack;
+	u8 *p, *big;
+
+	pin_to(test, 0);
+	sfree(kmalloc(100, GFP_KERNEL));
+	sfree(kmalloc(3 * PAGE_SIZE, GFP_KERNEL));
+
+	p = smalloc(64, GFP_KERNEL);
+	big = smalloc(3 * PAGE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_ASSERT_NOT_NULL(test, big);
+	page = smalloc_ptr_to_page(p);
+	used = page->used;
+	sfree(p + 8);			/* inside a block */
+	sfree(big + 64);		/* inside a large allocation */
+	sfree(&on_stack);		/* not heap memory at all */
+	KUNIT_EXPECT_EQ(test, page->used, used);
+	KUNIT_EXPECT_EQ(test, smalloc_usable_size(p + 8), 0);
+	KUNIT_EXPECT_EQ(test, check_heap_owned(task_heap(0)), 0);
+	if (IS_ENABLED(CONFIG_SMALLOC_STATS)) {
+		KUNIT_EXPECT_EQ(test, smalloc_stat_sum(SMALLOC_FOREIGN_FREE),
+				foreign + 2);
+		KUNIT_EXPECT_EQ(test, smalloc_stat_sum(SMALLOC_INVALID_FREE),
+				invalid + 3);
+	}
+	sfree(p);
+	sfree(big);
+}
+
+/* ---------------------------------------------------------------- */
+/* Interrupt contexts                                                */
+/* ---------------------------------------------------------------- */
+
+#define IRQ_OBJ_SIZE	72
+
+struct irq_obj {
+	struct llist_node node;
+	unsigned long seed;
+	u8 ctx;
+};
+
+struct irq_test {
+	struct hrtimer hard, soft;
+	struct llist_head queue;
+	atomic_t allocs[SMALLOC_NR_CTX];
+	atomic_t wrong_ctx, failures;
+	atomic_t frees;
+	bool stop;
+};
+
+static void irq_alloc_some(struct irq_test *t, u8 ctx)
+{
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		struct irq_obj *o = smalloc(IRQ_OBJ_SIZE + 8 * i, GFP_ATOMIC);
+
+		if (!o) {
+			atomic_inc(&t->failures);
+			return;
+		}
+		o->seed = (unsigned long)o ^ ctx;
+		o->ctx = ctx;
+		llist_add(&o->node, &t->queue);
+		atomic_inc(&t->allocs[ctx]);
+	}
+}
+
+static enum hrtimer_restart irq_test_hard(struct hrtimer *timer)
+{
+	struct irq_test *t = container_of(timer, struct irq_test, hard);
+
+	if (!in_hardirq())
+		atomic_inc(&t->wrong_ctx);
+	irq_alloc_some(t, SMALLOC_CTX_HARDIRQ);
+	if (READ_ONCE(t->stop))
+		return HRTIMER_NORESTART;
+	hrtimer_forward_now(timer, ns_to_ktime(200 * NSEC_PER_USEC));
+	return HRTIMER_RESTART;
+}
+
+static enum hrtimer_restart irq_test_soft(struct hrtimer *timer)
+{
+	struct irq_test *t = container_of(timer, struct irq_test, soft);
+
+	if (!in_serving_softirq())
+		atomic_inc(&t->wrong_ctx);
+	irq_alloc_some(t, SMALLOC_CTX_SOFTIRQ);
+	if (READ_ONCE(t->stop))
+		return HRTIMER_NORESTART;
+	hrtimer_forward_now(timer, ns_to_ktime(300 * NSEC_PER_USEC));
+	return HRTIMER_RESTART;
+}
+
+static int irq_test_freer(void *arg)
+{
+	struct irq_test *t = arg;
+
+	while (!kthread_should_stop() || !llist_empty(&t->queue)) {
+		struct llist_node *n = llist_del_all(&t->queue);
+		struct irq_obj *o, *tmp;
+
+		llist_for_each_entry_safe(o, tmp, n, node) {
+			if (o->seed != ((unsigned long)o ^ o->ctx))
+				atomic_inc(&t->failures);
+			sfree(o);
+			atomic_inc(&t->frees);
+		}
+		usleep_range(50, 100);
+	}
+	return 0;
+}
+
+/*
+ * GFP_ATOMIC allocations from hardirq (hrtimer) and softirq (soft
+ * hrtimer) context on CPU 0, interleaved with task-context allocations
+ * there, while another CPU frees everything: each context uses its own
+ * heap, nothing is lost or corrupted, and every heap stays consistent.
+ */
+static void irq_and_softirq_alloc_with_remote_free(struct kunit *test)
+{
+	struct irq_test *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	struct task_struct *freer;
+	unsigned long end;
+	unsigned int o;
+	int ctx, total = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	o = other_cpu(test, 0);
+	pin_to(test, 0);
+	init_llist_head(&t->queue);
+	freer = kthread_create(irq_test_freer, t, "smalloc_freer");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(freer));
+	kthread_bind(freer, o);
+	wake_up_process(freer);
+
+	hrtimer_init(&t->hard, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
+	t->hard.function = irq_test_hard;
+	hrtimer_init(&t->soft, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_SOFT);
+	t->soft.function = irq_test_soft;
+	hrtimer_start(&t->hard, ns_to_ktime(200 * NSEC_PER_USEC), HRTIMER_MODE_REL_PINNED_HARD);
+	hrtimer_start(&t->soft, ns_to_ktime(300 * NSEC_PER_USEC), HRTIMER_MODE_REL_PINNED_SOFT);
+
+	end = jiffies + msecs_to_jiffies(1500);
+	while (time_before(jiffies, end)) {
+		irq_alloc_some(t, SMALLOC_CTX_TASK);
+		cond_resched();
+	}
+	WRITE_ONCE(t->stop, true);
+	hrtimer_cancel(&t->hard);
+	hrtimer_cancel(&t->soft);
+	kthread_stop(freer);
+
+	for (ctx = 0; ctx < SMALLOC_NR_CTX; ctx++)
+		total += atomic_read(&t->allocs[ctx]);
+	kunit_info(test, "allocations: task %d softirq %d hardirq %d\n",
+		   atomic_read(&t->allocs[SMALLOC_CTX_TASK]),
+		   atomic_read(&t->allocs[SMALLOC_CTX_SOFTIRQ]),
+		   atomic_read(&t->allocs[SMALLOC_CTX_HARDIRQ]));
+	KUNIT_EXPECT_GT(test, atomic_read(&t->allocs[SMALLOC_CTX_HARDIRQ]), 0);
+	KUNIT_EXPECT_GT(test, atomic_read(&t->allocs[SMALLOC_CTX_SOFTIRQ]), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->wrong_ctx), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->failures), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->frees), total);
+	expect_all_heaps_consistent(test);
+}
+
+/* ---------------------------------------------------------------- */
+/* Direct cache and failures                                         */
+/* ---------------------------------------------------------------- */
+
+/*
+ * The direct cache never points at a page that left its queue: after
+ * retire expiry, drains and full-queue moves, every slot points at its
+ * queue's first page or at the empty page.
+ */
+static void direct_cache_never_points_at_released_page(struct kunit *test)
+{
+	void **objs = kunit_kcalloc(test, 512, sizeof(void *), GFP_KERNEL);
+	struct smalloc_heap *heap = task_heap(0);
+	unsigned int slot = smalloc_direct_slot(200);
+	struct smalloc_page *page;
+	unsigned int i, nr;
+
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	pin_to(test, 0);
+	page = fill_one_page(test, 200, objs, &nr);
+	KUNIT_EXPECT_PTR_EQ(test, heap->direct[slot], page);
+	for (i = 0; i < nr; i++)
+		sfree(objs[i]);
+	for (i = 0; i < SMALLOC_RETIRE_CYCLES; i++)
+		heartbeat(heap);
+	KUNIT_EXPECT_PTR_EQ(test, heap->direct[slot], &smalloc_empty_page);
+	KUNIT_EXPECT_EQ(test, check_heap_owned(heap), 0);
+
+	/* Again through a drain instead of expiry. */
+	page = fill_one_page(test, 200, objs, &nr);
+	for (i = 0; i < nr; i++)
+		sfree(objs[i]);
+	smalloc_drain_all();
+	KUNIT_EXPECT_PTR_EQ(test, heap->direct[slot], &smalloc_empty_page);
+	expect_all_heaps_consistent(test);
+}
+
+/*
+ * A failed page allocation returns NULL, counts a failure and leaves
+ * every structure consistent; service resumes afterwards.
+ */
+static void page_alloc_failure_returns_null(struct kunit *test)
+{
+	struct smalloc_test_ctx *ctx = test->priv;
+	unsigned long fails = smalloc_stat_sum(SMALLOC_ALLOC_FAIL);
+	const unsigned int slots = 600;
+	struct live_obj *live = kunit_kcalloc(test, slots, sizeof(*live),
+					      GFP_KERNEL);
+	unsigned int i, nulls = 0;
+	void *p;
+
+	KUNIT_ASSERT_NOT_NULL(test, live);
+	pin_to(test, 0);
+	atomic_set(&smalloc_fail_pages, 1);
+	KUNIT_EXPECT_NULL(test, smalloc(64, GFP_KERNEL | __GFP_NOWARN));
+	atomic_set(&smalloc_fail_pages, 1);
+	KUNIT_EXPECT_NULL(test, smalloc(50000, GFP_KERNEL | __GFP_NOWARN));
+	KUNIT_EXPECT_EQ(test, check_heap_owned(task_heap(0)), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&smalloc_nr_pages),
+			ctx->base_pages);
+	if (IS_ENABLED(CONFIG_SMALLOC_STATS))
+		KUNIT_EXPECT_EQ(test, smalloc_stat_sum(SMALLOC_ALLOC_FAIL),
+				fails + 2);
+
+	/* Failures sprinkled through a random workload. */
+	for (i = 0; i < 20000; i++) {
+		struct live_obj *o = &live[get_random_u32_below(slots)];
+
+		if (i % 50 == 0)
+			atomic_set(&smalloc_fail_pages, 1);
+		if (o->p) {
+			KUNIT_ASSERT_TRUE(test, verify(o->p, o->size, o->seed));
+			sfree(o->p);
+			o->p = NULL;
+			continue;
+		}
+		o->size = random_size();
+		o->seed = i;
+		o->p = smalloc(o->size, GFP_KERNEL | __GFP_NOWARN);
+		if (!o->p) {
+			nulls++;
+			continue;
+		}
+		fill(o->p, o->size, o->seed);
+		if (i % 1000 == 0)
+			KUNIT_ASSERT_EQ(test, check_heap_owned(task_heap(0)), 0);
+	}
+	atomic_set(&smalloc_fail_pages, 0);
+	kunit_info(test, "%u injected failures seen in 20000 operations\n",
+		   nulls);
+	KUNIT_EXPECT_GT(test, nulls, 0);
+	free_live(test, live, slots);
+	KUNIT_EXPECT_EQ(test, check_heap_owned(task_heap(0)), 0);
+	p = smalloc(64, GFP_KERNEL);
+	KUNIT_EXPECT_NOT_NULL(test, p);
+	sfree(p);
+}
+
+/* ---------------------------------------------------------------- */
+/* Suite                                                             */
+/* ---------------------------------------------------------------- */
+
+static int smalloc_test_init(struct kunit *test)
+{
+	struct smalloc_test_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx),
+						     GFP_KERNEL);
+
+	if (!ctx)
+		return -ENOMEM;
+	ctx->saved_idle_ms = smalloc_idle_drain_ms;
+	WRITE_ONCE(smalloc_idle_drain_ms, 0);
+	smalloc_drain_all();
+	ctx->base_pages = atomic_long_read(&smalloc_nr_pages);
+	test->priv = ctx;
+	return 0;
+}
+
+static void smalloc_test_exit(struct kunit *test)
+{
+	struct smalloc_test_ctx *ctx = test->priv;
+
+	set_cpus_allowed_ptr(current, cpu_possible_mask);
+	atomic_set(&smalloc_fail_pages, 0);
+	smalloc_drain_all();
+	/* Every test frees what it allocated: all pages go back. */
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&smalloc_nr_pages),
+			ctx->base_pages);
+	expect_all_heaps_consistent(test);
+	WRITE_ONCE(smalloc_idle_drain_ms, ctx->saved_idle_ms);
+}
+
+static struct kunit_case smalloc_test_cases[] = {
+	KUNIT_CASE(retire_promotes_local_free),
+	KUNIT_CASE(retire_merges_free_and_local_free),
+	KUNIT_CASE(retire_releases_after_exact_heartbeats),
+	KUNIT_CASE(retire_bound_is_shorter_for_large_blocks),
+	KUNIT_CASE(retire_ends_when_page_is_reused),
+	KUNIT_CASE(retire_keeps_at_most_max_pages),
+	KUNIT_CASE(idle_drain_releases_retired_pages),
+	KUNIT_CASE(invariant_holds_random_single_cpu),
+	KUNIT_CASE(invariant_holds_random_cross_cpu),
+	KUNIT_CASE(remote_free_is_collected_and_reused),
+	KUNIT_CASE(remote_free_returns_full_page_to_queue),
+	KUNIT_CASE(churn_keeps_canaries_every_class),
+	KUNIT_CASE(zeroing_after_dirty_free),
+	KUNIT_CASE(usable_size_covers_request),
+	KUNIT_CASE(alignment_matches_kmalloc),
+	KUNIT_CASE(srealloc_keeps_contents),
+	KUNIT_CASE(bad_sizes_return_zero_ptr_or_null),
+	KUNIT_CASE(large_allocations_round_trip),
+	KUNIT_CASE(foreign_and_invalid_frees_are_contained),
+	KUNIT_CASE(irq_and_softirq_alloc_with_remote_free),
+	KUNIT_CASE(direct_cache_never_points_at_released_page),
+	KUNIT_CASE(page_alloc_failure_returns_null),
+	{}
+};
+
+static struct kunit_suite smalloc_test_suite = {
+	.name = "smalloc",
+	.init = smalloc_test_init,
+	.exit = smalloc_test_exit,
+	.test_cases = smalloc_test_cases,
+};
+kunit_test_suite(smalloc_test_suite);

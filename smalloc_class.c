@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * smalloc_class.c - size classes.
+ * size classes.
  *
  * mimalloc's bins: every 8 bytes up to 64, then four classes per power of
  * two up to SMALLOC_MAX_SIZE.  That wastes at most 25% of a block (12.5%
@@ -40,13 +40,13 @@ void smalloc_classes_init(void)
 	unsigned int c, w, prev = 0;
 
 	BUILD_BUG_ON(SMALLOC_NR_CLASSES > U8_MAX);
-	BUILD_BUG_ON(SMALLOC_DIRECT_SLOTS > U8_MAX + 1);
+	BUILD_BUG_ON(SMALLOC_DIRECT_MAX >> SMALLOC_WORD_SHIFT > U8_MAX);
 
 	for (c = 0; c < SMALLOC_NR_CLASSES; c++) {
 		struct smalloc_class *cl = &smalloc_classes[c];
 		unsigned int size = smalloc_class_sizes[c];
 
-		WARN_ON(size <= prev || size % SMALLOC_MIN_ALIGN);
+		WARN_ON(prev >= size || size % SMALLOC_MIN_ALIGN);
 		cl->size = size;
 		cl->order = smalloc_class_order(size);
 		cl->blocks = (PAGE_SIZE << cl->order) / size;

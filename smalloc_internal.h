@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * smalloc_internal.h - data structures shared by the smalloc sources.
+ * data structures shared by the smalloc sources.
  *
  * The locking and context rules are stated at the top of smalloc_main.c;
  * each field below says who may touch it.  "Owner" means: code running on

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * smalloc_kernel.h - the one seam between smalloc and the kernel.
+ * the one seam between smalloc and the kernel.
  *
  * Every <linux/...> header the allocator core needs is included here and
  * nowhere else, so that a user-space harness can compile the same sources
- * against its own smalloc_kernel.h (same include guard) that provides
+ * against its own copy of this header (same include guard) that provides
  * per-CPU data, preemption control, atomics and a page allocator.
  */
 #ifndef _SMALLOC_KERNEL_H

@@ -2,9 +2,9 @@
 /*
  * smalloc - a per-CPU small-object allocator with a kmalloc-shaped API.
  *
- * mimalloc's free-list sharding, moved into the kernel.  The files:
+ * mimalloc's free-list sharding, moved into the kernel.  This file has the
+ * API, its fast paths and the module's life; the others:
  *
- *   smalloc_main.c     the API, its fast paths, module life (this file)
  *   smalloc_class.c    size classes
  *   smalloc_page.c     spans, their three free lists, pointer -> page
  *   smalloc_percpu.c   per-CPU heaps: queues, direct cache, slow path,
@@ -383,13 +383,13 @@ void *srealloc(const void *p, size_t new_size, gfp_t gfp)
 	if (!smalloc_ptr_to_page(p) && !smalloc_large_head(p)) {
 		if (smalloc_is_kmalloc(p))
 			return krealloc(p, new_size, gfp);
-		smalloc_report_invalid_free(p, "srealloc of a foreign pointer",
+		smalloc_report_invalid_free(p, "not allocated by smalloc or kmalloc",
 					    _RET_IP_);
 		return NULL;
 	}
 	ks = smalloc_usable_size(p);
 	if (unlikely(!ks)) {
-		smalloc_report_invalid_free(p, "srealloc of a non-block pointer",
+		smalloc_report_invalid_free(p, "not the start of a block",
 					    _RET_IP_);
 		return NULL;
 	}

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * smalloc_page.c - smalloc pages: spans from the page allocator, their
+ * smalloc pages: spans from the page allocator, their
  * three free lists, and the map that tells smalloc's memory from anyone
  * else's.
  *
@@ -371,7 +371,7 @@ int smalloc_page_check(const struct smalloc_page *page)
 	if (!err && nthread > page->used)
 		err = -EOVERFLOW;
 	if (err)
-		pr_warn("page %px class %u: used %u free %u local %u thread %u capacity %u reserved %u: error %d\n",
+		pr_warn("page %p class %u: used %u free %u local %u thread %u capacity %u reserved %u: error %d\n",
 			page->start, page->class, page->used, nfree, nlocal,
 			nthread, page->capacity, page->reserved, err);
 	return err;

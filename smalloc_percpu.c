@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * smalloc_percpu.c - per-CPU heaps: page queues, the direct cache, the
+ * per-CPU heaps: page queues, the direct cache, the
  * generic (slow) allocation path, drains and CPU hotplug.
  *
  * Every function here that takes a struct smalloc_heap is called by the
@@ -15,8 +15,8 @@ struct smalloc_cpu __percpu *smalloc_cpus;
 
 /*
  * What every direct-cache slot points at when its class has no page: free
- * is NULL, so the fast path falls through to the slow path without a NULL
- * check of its own.  Never written.
+ * is NULL, so the fast path goes to the slow path without a NULL check of
+ * its own.  Never written.
  */
 struct smalloc_page smalloc_empty_page;
 

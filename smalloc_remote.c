@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * smalloc_remote.c - frees by anyone but the page's owner.
+ * frees by anyone but the page's owner.
  *
  * A block freed on another CPU, or on the owner CPU but in another context
  * level, must not touch the owner's lists.  It is pushed onto the page's

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * smalloc_report.c - reporting bad input.
+ * reporting bad input.
  *
  * A pointer smalloc cannot free is reported and left alone: freeing it
  * would corrupt someone else's memory.  Reports are rate-limited so that a
@@ -29,7 +29,7 @@ void smalloc_report_invalid_free(const void *p, const char *why,
 	smalloc_stat_inc(heap, SMALLOC_INVALID_FREE);
 	smalloc_heap_put(heap);
 
-	pr_err_ratelimited("invalid free of %px from %pS: %s; ignored\n",
+	pr_err_ratelimited("invalid free of %p from %pS: %s; ignored\n",
 			   p, (void *)ip, why);
 	if (!READ_ONCE(stack_dumped)) {
 		WRITE_ONCE(stack_dumped, true);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * smalloc_retire.c - keeping emptied pages a little while: retire with
+ * keeping emptied pages a little while: retire with
  * bounded hysteresis, and promotion of local_free to free.
  *
  * A burst that frees everything and then allocates again would otherwise

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * smalloc_stats.c - counters and the debugfs interface.
+ * counters and the debugfs interface.
  *
  * Counters live in each heap and are incremented by the heap's owner with
  * a plain add: no atomics, no shared cache lines.  Readers sum them over
@@ -38,6 +38,7 @@ const char *const smalloc_stat_names[SMALLOC_NR_STATS] = {
 	[SMALLOC_FOREIGN_FREE]		= "foreign_free",
 	[SMALLOC_INVALID_FREE]		= "invalid_free",
 };
+
 static_assert(ARRAY_SIZE(smalloc_stat_names) == SMALLOC_NR_STATS);
 
 #ifdef CONFIG_SMALLOC_STATS
@@ -57,8 +58,10 @@ unsigned long smalloc_stat_sum(enum smalloc_stat item)
 	for_each_possible_cpu(cpu) {
 		struct smalloc_cpu *sc = per_cpu_ptr(smalloc_cpus, cpu);
 
-		for (ctx = 0; ctx < SMALLOC_NR_CTX; ctx++)
+		for (ctx = 0; ctx < SMALLOC_NR_CTX; ctx++) {
+			/* Owners add without atomics; a stale sum is fine. */
 			sum += data_race(sc->heap[ctx].stat[item]);
+		}
 	}
 	return sum;
 }

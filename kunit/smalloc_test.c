@@ -399,10 +399,10 @@ static void idle_drain_releases_retired_pages(struct kunit *test)
 		sfree(objs[i]);
 	KUNIT_EXPECT_GT(test, atomic_long_read(&smalloc_nr_pages),
 			ctx->base_pages);
-	for (waited = 0; waited < 5000; waited += 10) {
+	for (waited = 0; waited < 5000; waited += 20) {
 		if (atomic_long_read(&smalloc_nr_pages) == ctx->base_pages)
 			break;
-		msleep(10);
+		msleep(20);
 	}
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&smalloc_nr_pages),
 			ctx->base_pages);
@@ -665,11 +665,14 @@ static void churn_keeps_canaries_every_class(struct kunit *test)
 				fill(objs[i], smalloc_usable_size(objs[i]),
 				     (unsigned long)objs[i] + r);
 			}
-			for (i = 0; i < per_round; i++)
-				KUNIT_ASSERT_TRUE_MSG(test,
-					verify(objs[i], smalloc_usable_size(objs[i]),
-					       (unsigned long)objs[i] + r),
-					"class %u round %u object %u", c, r, i);
+			for (i = 0; i < per_round; i++) {
+				size_t us = smalloc_usable_size(objs[i]);
+				unsigned long seed = (unsigned long)objs[i] + r;
+
+				KUNIT_ASSERT_TRUE_MSG(test, verify(objs[i], us, seed),
+						      "class %u round %u object %u",
+						      c, r, i);
+			}
 			/* Free in an order that differs round to round. */
 			for (i = 0; i < per_round; i++) {
 				unsigned int j = (i * 37 + r) % per_round;
@@ -723,9 +726,11 @@ static void usable_size_covers_request(struct kunit *test)
 
 		KUNIT_ASSERT_NOT_NULL(test, p);
 		KUNIT_EXPECT_GE(test, us, size);
-		if (size <= SMALLOC_MAX_SIZE)
-			KUNIT_EXPECT_EQ(test, us,
-				smalloc_classes[smalloc_size_class(size)].size);
+		if (size <= SMALLOC_MAX_SIZE) {
+			unsigned int c = smalloc_size_class(size);
+
+			KUNIT_EXPECT_EQ(test, us, smalloc_classes[c].size);
+		}
 		memset(p, 0x5a, us);
 		sfree(p);
 	}
@@ -743,14 +748,15 @@ static void alignment_matches_kmalloc(struct kunit *test)
 		void *p[3];
 
 		for (i = 0; i < 3; i++) {
+			unsigned long a;
+
 			p[i] = smalloc(size, GFP_KERNEL);
 			KUNIT_ASSERT_NOT_NULL(test, p[i]);
-			KUNIT_EXPECT_TRUE(test, IS_ALIGNED((unsigned long)p[i],
-							   ARCH_KMALLOC_MINALIGN));
+			a = (unsigned long)p[i];
+			KUNIT_EXPECT_TRUE(test, IS_ALIGNED(a, ARCH_KMALLOC_MINALIGN));
 			if (is_power_of_2(size))
-				KUNIT_EXPECT_TRUE_MSG(test,
-					IS_ALIGNED((unsigned long)p[i], size),
-					"size %zu at %px", size, p[i]);
+				KUNIT_EXPECT_TRUE_MSG(test, IS_ALIGNED(a, size),
+						      "size %zu at %p", size, p[i]);
 		}
 		for (i = 0; i < 3; i++)
 			sfree(p[i]);
@@ -1167,4 +1173,5 @@ static struct kunit_suite smalloc_test_suite = {
 	.exit = smalloc_test_exit,
 	.test_cases = smalloc_test_cases,
 };
+
 kunit_test_suite(smalloc_test_suite);

@@ -1,0 +1,32 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Shared by the scripts: where things are, and the kernel source tree.
+# Source it; it sets $repo, $cache and $ktree.
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cache=${SMALLOC_CACHE:-$HOME/.cache/smalloc}
+ktree=$cache/linux-source-6.12
+
+# Debian's 6.12 kernel: its version, image and headers.
+deb_kver() {
+	ls -d /usr/src/linux-headers-6.12.*-amd64 2>/dev/null | sort -V |
+		tail -n1 | sed 's|.*/linux-headers-||'
+}
+
+# Extract Debian's linux-source-6.12 into the cache unless the same
+# version is already there, and hook drivers/smalloc/ into it.
+prepare_ktree() {
+	local stamp
+	stamp=$(dpkg-query -W -f='${Version}' linux-source-6.12)
+	[ "$(cat "$ktree/.smalloc-stamp" 2>/dev/null)" = "$stamp" ] && return 0
+
+	echo "ktree: extracting linux-source $stamp into $cache (cold cache)"
+	rm -rf "$ktree" "$cache/kunit-build"
+	mkdir -p "$cache"
+	tar -C "$cache" -xf /usr/src/linux-source-6.12.tar.xz
+	sed -i '$ s|^endmenu$|source "drivers/smalloc/Kconfig"\n\nendmenu|' \
+		"$ktree/drivers/Kconfig"
+	grep -q drivers/smalloc/Kconfig "$ktree/drivers/Kconfig"
+	echo 'obj-$(CONFIG_SMALLOC)		+= smalloc/' >> "$ktree/drivers/Makefile"
+	echo "$stamp" > "$ktree/.smalloc-stamp"
+}

@@ -13,6 +13,7 @@
  * Run with: scripts/kunit.sh (kunit_tool, x86_64 QEMU, -smp 4).
  */
 #include <kunit/test.h>
+#include <linux/cpu.h>
 #include <linux/delay.h>
 #include <linux/hrtimer.h>
 #include <linux/kthread.h>
@@ -1109,6 +1110,73 @@ static void page_alloc_failure_returns_null(struct kunit *test)
 }
 
 /* ---------------------------------------------------------------- */
+/* CPU hotplug                                                       */
+/* ---------------------------------------------------------------- */
+
+struct hotplug_args {
+	void **objs;
+	unsigned int nr;
+	size_t size;
+};
+
+static long alloc_here(void *arg)
+{
+	struct hotplug_args *a = arg;
+	unsigned int i;
+
+	for (i = 0; i < a->nr; i++) {
+		a->objs[i] = smalloc(a->size, GFP_KERNEL);
+		if (!a->objs[i])
+			return -ENOMEM;
+		fill(a->objs[i], a->size, i);
+	}
+	return 0;
+}
+
+/*
+ * When a CPU goes offline its heaps are drained: empty and retired pages
+ * go back at once, pages with live blocks stay and keep taking remote
+ * frees, and once the CPU is back a drain returns them too.
+ */
+static void cpu_offline_drains_heap_and_keeps_remote_frees(struct kunit *test)
+{
+	struct smalloc_test_ctx *ctx = test->priv;
+	struct hotplug_args live = { .nr = 300, .size = 64 };
+	struct hotplug_args dead = { .nr = 300, .size = 200 };
+	unsigned int victim, i;
+	long before;
+	int ret;
+
+	victim = other_cpu(test, 0);
+	pin_to(test, 0);
+	live.objs = kunit_kcalloc(test, live.nr, sizeof(void *), GFP_KERNEL);
+	dead.objs = kunit_kcalloc(test, dead.nr, sizeof(void *), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, live.objs);
+	KUNIT_ASSERT_NOT_NULL(test, dead.objs);
+	KUNIT_ASSERT_EQ(test, work_on_cpu(victim, alloc_here, &live), 0);
+	KUNIT_ASSERT_EQ(test, work_on_cpu(victim, alloc_here, &dead), 0);
+	/* Empty the 200-byte pages on their own CPU: they are retired. */
+	free_on(victim, dead.objs, dead.nr);
+	before = atomic_long_read(&smalloc_nr_pages);
+
+	ret = remove_cpu(victim);
+	if (ret)
+		kunit_skip(test, "CPU %u cannot go offline: %d", victim, ret);
+	/* The retired 200-byte pages went back with the CPU. */
+	KUNIT_EXPECT_LT(test, atomic_long_read(&smalloc_nr_pages), before);
+
+	/* Objects of the dead CPU can still be freed from anywhere. */
+	for (i = 0; i < live.nr; i++) {
+		KUNIT_EXPECT_TRUE(test, verify(live.objs[i], live.size, i));
+		sfree(live.objs[i]);
+	}
+	KUNIT_ASSERT_EQ(test, add_cpu(victim), 0);
+	smalloc_drain_all();
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&smalloc_nr_pages),
+			ctx->base_pages);
+}
+
+/* ---------------------------------------------------------------- */
 /* Suite                                                             */
 /* ---------------------------------------------------------------- */
 
@@ -1164,6 +1232,7 @@ static struct kunit_case smalloc_test_cases[] = {
 	KUNIT_CASE(irq_and_softirq_alloc_with_remote_free),
 	KUNIT_CASE(direct_cache_never_points_at_released_page),
 	KUNIT_CASE(page_alloc_failure_returns_null),
+	KUNIT_CASE(cpu_offline_drains_heap_and_keeps_remote_frees),
 	{}
 };
 

@@ -19,7 +19,7 @@ KDIR		?= $(if $(wildcard $(RUNNING_KDIR)/Makefile),$(RUNNING_KDIR),$(DEB_KDIR))
 
 CHECKPATCH	?= scripts/checkpatch.sh
 
-.PHONY: all modules clean deps demo check check-build check-style kunit modtest
+.PHONY: all modules clean deps demo check kunit modtest
 
 all: modules
 
@@ -31,7 +31,8 @@ deps:
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
-	rm -rf build-mod kunit/*.o
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/modtest clean 2>/dev/null || true
+	rm -rf out
 
 demo: deps
 	scripts/qemu-modtest.sh demo
@@ -40,3 +41,10 @@ demo: deps
 # the module-mode run in QEMU.
 check: deps
 	scripts/check.sh
+
+# The KUnit suite alone, and the module-mode test alone.
+kunit: deps
+	scripts/kunit.sh
+
+modtest: deps
+	scripts/qemu-modtest.sh check

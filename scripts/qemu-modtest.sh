@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Module-mode test: build smalloc.ko (W=1) and tests/modtest/smalloc_modtest.ko,
+# boot Debian's 6.12 kernel in QEMU (TCG, 4 CPUs) from a busybox initramfs
+# built on the fly that carries both modules and tests/guest/modtest.sh,
+# run the guest checks and exit 0 only if the guest printed the PASS marker
+# (and no FAIL marker) before the timeout.
+#
+#   scripts/qemu-modtest.sh check    every check, terse (TAP-like lines)
+#   scripts/qemu-modtest.sh demo     the same run with readable output
+#
+# Environment:
+#   MODTEST_TIMEOUT   seconds before QEMU is killed (default 300); a guest
+#                     killed by the timeout is a failure
+#   MODTEST_APPEND    extra kernel command-line arguments (init_on_alloc=0 ...)
+#   MODTEST_VERBOSE   1: stream the whole console, kernel messages included
+#   KDIR              kernel build tree (default: the headers of the booted
+#                     kernel, /usr/src/linux-headers-<version>)
+#
+# The whole console output is kept in out/modtest-MODE.log.
+set -euo pipefail
+
+usage() {
+	echo "usage: $0 check|demo" >&2
+	exit 2
+}
+
+[ $# -eq 1 ] || usage
+mode=$1
+case $mode in
+check | demo) ;;
+*) usage ;;
+esac
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+timeout_s=${MODTEST_TIMEOUT:-300}
+append=${MODTEST_APPEND:-}
+verbose=${MODTEST_VERBOSE:-0}
+marker=SMALLOC-MODTEST-RESULT
+banner="=== smalloc-modtest guest"
+t_start=$(date +%s)
+
+die() {
+	echo "qemu-modtest: $*" >&2
+	exit 1
+}
+
+"$repo/scripts/deps.sh"
+
+vmlinuz=$(find /boot -maxdepth 1 -name 'vmlinuz-6.12.*-amd64' | sort -V | tail -n1)
+[ -n "$vmlinuz" ] || die "no /boot/vmlinuz-6.12.*-amd64 (linux-image-6.12-amd64)"
+[ -r "$vmlinuz" ] || die "$vmlinuz is not readable (Debian installs it 0600): run as root"
+kver=${vmlinuz#/boot/vmlinuz-}
+export KDIR=${KDIR:-/usr/src/linux-headers-$kver}
+[ -f "$KDIR/Makefile" ] || die "no kernel build tree at $KDIR (linux-headers-$kver)"
+
+# ---- build ---------------------------------------------------------------
+echo "qemu-modtest: building smalloc.ko and smalloc_modtest.ko against $KDIR"
+make -C "$repo" KDIR="$KDIR" W=1
+make -C "$repo/tests/modtest" KDIR="$KDIR" W=1
+
+for ko in "$repo/smalloc.ko" "$repo/tests/modtest/smalloc_modtest.ko"; do
+	[ -f "$ko" ] || die "$ko was not built"
+	vermagic=$(modinfo -F vermagic "$ko")
+	[ "${vermagic%% *}" = "$kver" ] ||
+		die "$ko is built for '${vermagic%% *}', the guest runs $kver (KDIR=$KDIR)"
+done
+
+# ---- initramfs -------------------------------------------------------------
+mkdir -p "$repo/out"
+log=$repo/out/modtest-$mode.log
+work=$(mktemp -d "${TMPDIR:-/tmp}/qemu-modtest.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+root=$work/root
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,modtest}
+cp /bin/busybox "$root/bin/busybox"
+# busybox --list-full gives each applet's path (bin/sh, sbin/insmod, ...).
+while read -r applet; do
+	[ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
+done < <(/bin/busybox --list-full)
+install -m 0755 "$repo/tests/guest/init.sh" "$root/init"
+install -m 0755 "$repo/tests/guest/modtest.sh" "$root/modtest/modtest.sh"
+install -m 0644 "$repo/smalloc.ko" "$repo/tests/modtest/smalloc_modtest.ko" \
+	"$root/modtest/"
+echo "$mode" >"$root/modtest/mode"
+(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
+	gzip -1 >"$work/initramfs.cpio.gz"
+
+# ---- boot ------------------------------------------------------------------
+# A soft lockup, an RCU stall or a hung task panics the guest, and panic=-1
+# with -no-reboot ends QEMU: a hang fails in about a minute, not at the
+# timeout.
+cmdline="console=ttyS0 panic=-1 oops=panic printk.time=1 softlockup_panic=1"
+cmdline+=" sysctl.kernel.panic_on_rcu_stall=1 hung_task_panic=1"
+cmdline+="${append:+ $append}"
+qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp 4 -m 1024
+      -nographic -no-reboot -nic none
+      -kernel "$vmlinuz" -initrd "$work/initramfs.cpio.gz"
+      -append "$cmdline")
+
+# Everything goes to the log; the terminal gets the guest's own output (no
+# kernel messages, no boot) unless MODTEST_VERBOSE=1.
+console_filter() {
+	local line in_guest=0 kmsg_re='^\[ *[0-9]+\.[0-9]+\] '
+
+	while IFS= read -r line || [ -n "$line" ]; do
+		line=${line%$'\r'}
+		printf '%s\n' "$line" >&3
+		if [ "$verbose" = 1 ]; then
+			printf '%s\n' "$line"
+			continue
+		fi
+		[[ $line == *"$banner"* ]] && in_guest=1
+		[ "$in_guest" = 1 ] || continue
+		[[ $line =~ $kmsg_re ]] && continue
+		printf '%s\n' "$line"
+	done
+}
+
+echo "qemu-modtest: booting $kver (TCG, 4 CPUs, timeout ${timeout_s}s), mode $mode"
+echo "qemu-modtest: kernel command line: $cmdline"
+echo "qemu-modtest: console log: $log"
+t_boot=$(date +%s)
+exec 3>"$log"
+set +e
+timeout -k 10 "$timeout_s" "${qemu[@]}" </dev/null 2>&1 | console_filter
+qemu_rc=${PIPESTATUS[0]}
+set -e
+exec 3>&-
+t_end=$(date +%s)
+
+# ---- verdict ---------------------------------------------------------------
+reason=
+if [ "$qemu_rc" -eq 124 ] || [ "$qemu_rc" -eq 137 ]; then
+	reason="the guest did not finish within ${timeout_s}s and was killed"
+elif grep -q "$marker: FAIL" "$log"; then
+	reason="the guest reported FAIL"
+elif ! grep -q "^$marker: PASS\$" "$log"; then
+	reason="no result marker from the guest (QEMU exit status $qemu_rc; crash or panic?)"
+fi
+
+timing="build+initramfs $((t_boot - t_start))s, QEMU $((t_end - t_boot))s, total $((t_end - t_start))s"
+if [ -z "$reason" ]; then
+	echo "qemu-modtest: $mode PASS ($timing)"
+	exit 0
+fi
+
+echo
+echo "qemu-modtest: $mode FAIL: $reason"
+if [ "$verbose" != 1 ]; then
+	if grep -q "$banner" "$log"; then
+		echo "---- console from the guest's start, kernel messages included ----"
+		sed -n "/$banner/,\$p" "$log"
+	else
+		echo "---- last 80 console lines ----"
+		tail -n 80 "$log"
+	fi
+	echo "---- end of console (whole log: $log) ----"
+fi
+echo "qemu-modtest: $mode FAIL ($timing)"
+exit 1

@@ -1,0 +1,186 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Guest side of scripts/qemu-modtest.sh: load smalloc.ko and the workload
+# module smalloc_modtest.ko, check smalloc's debugfs stats, drain, unload,
+# check the kernel log.  POSIX sh for busybox.
+#
+#   modtest.sh check|demo [DIR]     (DIR holds the .ko files, default /modtest)
+#
+# check: every check, terse.  demo: the same run with readable output
+# (kernel, CPUs, smalloc's log lines, the stats) and without the
+# missing-dependency check.  Each check prints "ok - <what>" or
+# "not ok - <what>"; the last line is "N passed, N failed"; the exit status
+# is 0 only if no check failed.
+
+mode=${1:-check}
+dir=${2:-/modtest}
+smalloc_ko=$dir/smalloc.ko
+modtest_ko=$dir/smalloc_modtest.ko
+dbg=/sys/kernel/debug/smalloc
+start_mark="smalloc-modtest: checks start"
+# Kernel log lines that must not appear once the modules are in play.
+bad_re='BUG|WARNING|Oops|invalid free|Call Trace|general protection'
+
+passed=0
+failed=0
+
+case $mode in
+check | demo) ;;
+*)
+	echo "modtest.sh: unknown mode '$mode' (check or demo)"
+	exit 2
+	;;
+esac
+
+ok() {
+	passed=$((passed + 1))
+	echo "ok - $*"
+}
+
+not_ok() {
+	failed=$((failed + 1))
+	echo "not ok - $*"
+}
+
+# expect DESCRIPTION COMMAND...: run COMMAND, ok if it succeeds.
+expect() {
+	desc=$1
+	shift
+	if "$@"; then
+		ok "$desc"
+	else
+		not_ok "$desc"
+	fi
+}
+
+# The kernel log since start_mark, without the timestamps.
+klog() {
+	dmesg | sed -n "/$start_mark/,\$p" | sed 's/^\[[ 0-9.]*\] //'
+}
+
+section() {
+	[ "$mode" = demo ] || return 0
+	echo
+	echo "## $*"
+}
+
+show() {
+	[ "$mode" = demo ] || return 0
+	sed 's/^/   /'
+}
+
+loaded() {
+	grep -q "^$1 " /proc/modules
+}
+
+# klog_has PATTERN: the kernel log has a line matching PATTERN.
+klog_has() {
+	dmesg | grep -q "$1"
+}
+
+# stat_of NAME: a value from the stats file, empty if missing.
+stat_of() {
+	awk -v n="$1" '$1 == n { print $2 }' "$dbg/stats" 2>/dev/null
+}
+
+stats_parse() {
+	[ -r "$dbg/stats" ] || return 1
+	awk 'NF != 2 || $1 !~ /^[a-z_]+$/ || $2 !~ /^-?[0-9]+$/ {
+		print "   malformed stats line: " $0; bad = 1
+	}
+	END { exit bad || NR == 0 }' "$dbg/stats" || return 1
+	for key in alloc_fast alloc_slow free_remote pages_held; do
+		if [ -z "$(stat_of $key)" ]; then
+			echo "   stats has no '$key' line"
+			return 1
+		fi
+	done
+}
+
+ncpus=$(grep -c '^processor' /proc/cpuinfo)
+echo "$start_mark" >/dev/kmsg
+
+section "kernel and machine"
+{
+	echo "kernel:  $(uname -r)"
+	echo "CPUs:    $ncpus online ($(cat /sys/devices/system/cpu/online))"
+	echo "memory:  $(awk '/^MemTotal/ { print $2 / 1024 " MiB" }' /proc/meminfo)"
+	echo "cmdline: $(cat /proc/cmdline)"
+} | show
+
+if [ "$mode" = check ]; then
+	# Without smalloc its exports are missing: the load must fail.
+	if insmod "$modtest_ko" 2>/dev/null; then
+		not_ok "smalloc_modtest.ko refuses to load without smalloc.ko"
+		rmmod smalloc_modtest
+	else
+		ok "smalloc_modtest.ko refuses to load without smalloc.ko"
+	fi
+	expect "the kernel log names the unresolved smalloc symbols" \
+		klog_has "smalloc_modtest: Unknown symbol s"
+	expect "smalloc_modtest is not left loaded" eval '! loaded smalloc_modtest'
+fi
+
+section "insmod smalloc.ko"
+expect "insmod smalloc.ko" insmod "$smalloc_ko"
+expect "smalloc is in /proc/modules" loaded smalloc
+klog | grep 'smalloc:' | show
+
+section "$dbg/stats after loading"
+expect "$dbg/stats exists and parses as 'name value' lines" stats_parse
+show <"$dbg/stats"
+
+section "insmod smalloc_modtest.ko: the workload"
+# busybox insmod retries with init_module() when finit_module() fails, so
+# a failing workload runs, and logs its FAIL line, twice.
+t0=$(date +%s)
+expect "insmod smalloc_modtest.ko (the workload passes)" insmod "$modtest_ko"
+t1=$(date +%s)
+klog | grep 'smalloc_modtest:' | show
+[ "$mode" = demo ] && echo "   (workload load time: $((t1 - t0)) s)"
+expect "smalloc_modtest logged PASS" \
+	klog_has "smalloc_modtest: PASS"
+if [ "$mode" = check ]; then
+	expect "the guest has at least 2 CPUs ($ncpus)" [ "$ncpus" -ge 2 ]
+	expect "the cross-CPU part ran on all $ncpus CPUs" \
+		klog_has "smalloc_modtest: PASS.*cross-CPU on $ncpus CPUs"
+fi
+expect "rmmod smalloc_modtest" rmmod smalloc_modtest
+
+section "$dbg/stats after the workload"
+show <"$dbg/stats"
+fast=$(stat_of alloc_fast)
+slow=$(stat_of alloc_slow)
+remote=$(stat_of free_remote)
+invalid=$(stat_of invalid_free)
+expect "alloc_fast+alloc_slow > 0 (${fast:-?}+${slow:-?})" \
+	[ $((${fast:-0} + ${slow:-0})) -gt 0 ]
+expect "free_remote > 0 (${remote:-?})" [ "${remote:-0}" -gt 0 ]
+expect "invalid_free is 0 (${invalid:-?})" [ "${invalid:-1}" -eq 0 ]
+
+section "drain: echo 1 > $dbg/drain"
+expect "write 1 to $dbg/drain" sh -c "echo 1 > $dbg/drain"
+held=$(stat_of pages_held)
+[ "$mode" = demo ] && grep -E '^(pages_held|bytes_held|page_free) ' "$dbg/stats" | show
+expect "pages_held is 0 after the drain (${held:-?})" [ "${held:-1}" -eq 0 ]
+
+section "rmmod smalloc"
+expect "rmmod smalloc" rmmod smalloc
+expect "smalloc is gone from /proc/modules" eval '! loaded smalloc'
+expect "smalloc logged 'unloaded, 0 pages held'" \
+	klog_has "smalloc: unloaded, 0 pages held"
+klog | grep -E 'smalloc(_modtest)?:' | tail -n 4 | show
+
+section "kernel log since the first insmod"
+if klog | grep -E "$bad_re" >/tmp/bad-lines; then
+	not_ok "no BUG/WARNING/Oops/invalid free lines in the kernel log"
+	sed 's/^/   | /' /tmp/bad-lines
+	echo "   kernel log since the start of the checks:"
+	klog | sed 's/^/   | /'
+else
+	ok "no BUG/WARNING/Oops/invalid free lines in the kernel log"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

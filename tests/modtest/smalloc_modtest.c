@@ -1,0 +1,605 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * smalloc_modtest - the module-mode workload for smalloc.
+ *
+ * Loaded after smalloc.ko (scripts/qemu-modtest.sh does it in a QEMU
+ * guest), it runs the whole workload from its init function and returns 0
+ * if every check passed or a negative errno at the first failure, so that
+ * insmod itself reports the result.  The log says "smalloc_modtest: PASS
+ * ..." or "smalloc_modtest: FAIL <reason>".
+ *
+ *  - for each size in smt_sizes, nr_objs objects from smalloc(GFP_KERNEL),
+ *    each filled over its whole usable size with a pattern derived from its
+ *    index; usable size and alignment checked; the patterns verified once
+ *    all are filled, half of the objects freed in shuffled order and
+ *    allocated again, the patterns verified again, and all of them freed in
+ *    shuffled order;
+ *  - szalloc(), scalloc() and __GFP_ZERO return zeroed memory even where a
+ *    freed block was dirty; srealloc() keeps the contents;
+ *  - edge cases: size 0, NULL and ZERO_SIZE_PTR, overflowing array sizes,
+ *    GFP_ATOMIC, smalloc_node(), sfree_sensitive(), kmalloc() objects;
+ *  - cross-CPU: nr_xcpu_objs objects allocated on each online CPU in turn,
+ *    freed on all the other online CPUs, then allocated again and freed on
+ *    the owner, which must have taken the remote frees back; all through
+ *    work_on_cpu().
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cpu.h>
+#include <linux/cpumask.h>
+#include <linux/ktime.h>
+#include <linux/log2.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/random.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/topology.h>
+#include <linux/workqueue.h>
+#include <smalloc.h>
+
+static unsigned int nr_objs = 3000;
+module_param(nr_objs, uint, 0444);
+MODULE_PARM_DESC(nr_objs, "Objects per size in the single-CPU part");
+
+static unsigned int nr_xcpu_objs = 2048;
+module_param(nr_xcpu_objs, uint, 0444);
+MODULE_PARM_DESC(nr_xcpu_objs, "Objects per owner CPU in the cross-CPU part");
+
+static const size_t smt_sizes[] = { 8, 24, 64, 100, 256, 1000, 4096, 20000 };
+
+/* The cross-CPU part sticks to sizes the per-CPU heaps serve. */
+static const size_t smt_xcpu_sizes[] = { 8, 24, 64, 100, 256, 1000, 4096 };
+
+#define SMT_MAGIC	0x5a110c7e57000000ULL
+
+static __printf(2, 3) int smt_fail(int err, const char *fmt, ...)
+{
+	struct va_format vaf;
+	va_list args;
+
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	pr_err("FAIL %pV\n", &vaf);
+	va_end(args);
+	return err;
+}
+
+/* ---------------------------------------------------------------- */
+/* Canaries                                                          */
+/* ---------------------------------------------------------------- */
+
+/*
+ * Object @idx of size @size holds a tag (SMT_MAGIC, @idx and @size) in its
+ * first 8 bytes and a fill byte derived from @idx in the rest of its
+ * usable size.  The fill byte has its top bit set, so it never matches
+ * zeroed memory; neighbouring indices get different fill bytes.
+ */
+static u64 smt_tag(unsigned long idx, size_t size)
+{
+	return SMT_MAGIC ^ ((u64)size << 32) ^ idx;
+}
+
+static u8 smt_fill_byte(unsigned long idx, size_t size)
+{
+	return (u8)(idx * 37 + size) | 0x80;
+}
+
+static int smt_check_obj(const void *p, size_t size)
+{
+	size_t usable;
+
+	if (!p || p == ZERO_SIZE_PTR)
+		return smt_fail(-ENOMEM, "smalloc(%zu) returned %s", size,
+				p ? "ZERO_SIZE_PTR" : "NULL");
+	usable = smalloc_usable_size(p);
+	if (usable < size)
+		return smt_fail(-EINVAL, "smalloc_usable_size() of a %zu-byte object is %zu",
+				size, usable);
+	if (!IS_ALIGNED((unsigned long)p, 8))
+		return smt_fail(-EINVAL, "%zu-byte object at %p is not 8-byte aligned",
+				size, p);
+	if (is_power_of_2(size) && !IS_ALIGNED((unsigned long)p, size))
+		return smt_fail(-EINVAL, "%zu-byte object at %p is not naturally aligned",
+				size, p);
+	return 0;
+}
+
+static void smt_fill(void *p, unsigned long idx, size_t size)
+{
+	u64 tag = smt_tag(idx, size);
+
+	memset(p, smt_fill_byte(idx, size), smalloc_usable_size(p));
+	memcpy(p, &tag, sizeof(tag));
+}
+
+static int smt_verify(const void *p, unsigned long idx, size_t size)
+{
+	size_t usable = smalloc_usable_size(p);
+	u8 fill = smt_fill_byte(idx, size);
+	const u8 *bad;
+	u64 tag;
+
+	if (usable < size)
+		return smt_fail(-EINVAL, "usable size of %zu-byte object #%lu dropped to %zu",
+				size, idx, usable);
+	memcpy(&tag, p, sizeof(tag));
+	if (tag != smt_tag(idx, size))
+		return smt_fail(-EIO, "%zu-byte object #%lu at %p: tag %#llx, expected %#llx",
+				size, idx, p, tag, smt_tag(idx, size));
+	bad = memchr_inv(p + sizeof(tag), fill, usable - sizeof(tag));
+	if (bad)
+		return smt_fail(-EIO, "%zu-byte object #%lu at %p: byte %td is %#x, expected %#x",
+				size, idx, p, bad - (const u8 *)p, *bad, fill);
+	return 0;
+}
+
+static void smt_shuffle(unsigned int *order, unsigned int nr)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < nr; i++)
+		order[i] = i;
+	/* Fisher-Yates; swap() evaluates its arguments twice. */
+	for (i = nr - 1; i > 0; i--) {
+		j = get_random_u32_below(i + 1);
+		swap(order[i], order[j]);
+	}
+}
+
+/* ---------------------------------------------------------------- */
+/* One size, one CPU                                                 */
+/* ---------------------------------------------------------------- */
+
+static int smt_alloc_fill(void **objs, unsigned int idx, size_t size)
+{
+	void *p = smalloc(size, GFP_KERNEL);
+	int ret = smt_check_obj(p, size);
+
+	if (ret) {
+		sfree(p);
+		return ret;
+	}
+	objs[idx] = p;
+	smt_fill(p, idx, size);
+	return 0;
+}
+
+static int smt_verify_free(void **objs, unsigned int idx, size_t size)
+{
+	int ret = smt_verify(objs[idx], idx, size);
+
+	if (ret)
+		return ret;
+	sfree(objs[idx]);
+	objs[idx] = NULL;
+	return 0;
+}
+
+static int smt_one_size(size_t size, unsigned int nr)
+{
+	unsigned int *order;
+	unsigned int i;
+	void **objs;
+	int ret = 0;
+
+	objs = kvcalloc(nr, sizeof(*objs), GFP_KERNEL);
+	order = kvmalloc_array(nr, sizeof(*order), GFP_KERNEL);
+	if (!objs || !order) {
+		ret = smt_fail(-ENOMEM, "no memory for a table of %u objects", nr);
+		goto out;
+	}
+
+	for (i = 0; i < nr && !ret; i++) {
+		ret = smt_alloc_fill(objs, i, size);
+		cond_resched();
+	}
+	for (i = 0; i < nr && !ret; i++)
+		ret = smt_verify(objs[i], i, size);
+
+	/* Free half, shuffled; allocate it again: reuse must not overlap. */
+	smt_shuffle(order, nr);
+	for (i = 0; i < nr / 2 && !ret; i++)
+		ret = smt_verify_free(objs, order[i], size);
+	for (i = 0; i < nr / 2 && !ret; i++) {
+		ret = smt_alloc_fill(objs, order[i], size);
+		cond_resched();
+	}
+	for (i = 0; i < nr && !ret; i++)
+		ret = smt_verify(objs[i], i, size);
+
+	smt_shuffle(order, nr);
+	for (i = 0; i < nr && !ret; i++) {
+		ret = smt_verify_free(objs, order[i], size);
+		cond_resched();
+	}
+out:
+	if (objs) {
+		for (i = 0; i < nr; i++)
+			sfree(objs[i]);
+	}
+	kvfree(order);
+	kvfree(objs);
+	return ret;
+}
+
+/* ---------------------------------------------------------------- */
+/* Zeroing, srealloc, edge cases                                     */
+/* ---------------------------------------------------------------- */
+
+static int smt_check_zero(const void *p, size_t bytes, const char *what)
+{
+	const u8 *bad;
+
+	if (ZERO_OR_NULL_PTR(p))
+		return smt_fail(-ENOMEM, "%s of %zu bytes returned %s", what,
+				bytes, p ? "ZERO_SIZE_PTR" : "NULL");
+	bad = memchr_inv(p, 0, bytes);
+	if (bad)
+		return smt_fail(-EIO, "%s of %zu bytes: byte %td is %#x, not 0",
+				what, bytes, bad - (const u8 *)p, *bad);
+	return 0;
+}
+
+/* Leave a freed, dirty block of @size where the next allocation finds it. */
+static int smt_dirty(size_t size)
+{
+	void *p = smalloc(size, GFP_KERNEL);
+	int ret = smt_check_obj(p, size);
+
+	if (ret)
+		return ret;
+	memset(p, 0xa5, smalloc_usable_size(p));
+	sfree(p);
+	return 0;
+}
+
+static int smt_zeroing(void)
+{
+	unsigned int i;
+	size_t size;
+	void *p;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(smt_sizes); i++) {
+		size = smt_sizes[i];
+
+		ret = smt_dirty(size);
+		if (ret)
+			return ret;
+		p = szalloc(size, GFP_KERNEL);
+		ret = smt_check_zero(p, size, "szalloc");
+		if (!ZERO_OR_NULL_PTR(p))
+			sfree(p);
+		if (ret)
+			return ret;
+
+		ret = smt_dirty(size);
+		if (ret)
+			return ret;
+		p = smalloc(size, GFP_KERNEL | __GFP_ZERO);
+		ret = smt_check_zero(p, size, "smalloc(__GFP_ZERO)");
+		if (!ZERO_OR_NULL_PTR(p))
+			sfree(p);
+		if (ret)
+			return ret;
+
+		ret = smt_dirty(size * 3);
+		if (ret)
+			return ret;
+		p = scalloc(3, size, GFP_KERNEL);
+		ret = smt_check_zero(p, size * 3, "scalloc");
+		if (!ZERO_OR_NULL_PTR(p))
+			sfree(p);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static u8 smt_realloc_byte(size_t off)
+{
+	return (u8)(off * 7 + 3);
+}
+
+static int smt_realloc_check(const u8 *p, size_t from, size_t to)
+{
+	size_t off;
+
+	for (off = from; off < to; off++)
+		if (p[off] != smt_realloc_byte(off))
+			return smt_fail(-EIO, "srealloc lost byte %zu: %#x, expected %#x",
+					off, p[off], smt_realloc_byte(off));
+	return 0;
+}
+
+static void smt_realloc_fill(u8 *p, size_t from, size_t to)
+{
+	size_t off;
+
+	for (off = from; off < to; off++)
+		p[off] = smt_realloc_byte(off);
+}
+
+static int smt_realloc(void)
+{
+	static const size_t steps[] = { 100, 1000, 4096, 8192, 20000, 65536 };
+	size_t cur = 24;
+	unsigned int i;
+	u8 *p, *q;
+	int ret;
+
+	p = srealloc(NULL, cur, GFP_KERNEL);
+	ret = smt_check_obj(p, cur);
+	if (ret)
+		return ret;
+	smt_realloc_fill(p, 0, cur);
+
+	for (i = 0; i < ARRAY_SIZE(steps); i++) {
+		q = srealloc(p, steps[i], GFP_KERNEL);
+		if (!q) {
+			ret = smt_fail(-ENOMEM, "srealloc(%zu -> %zu) returned NULL",
+				       cur, steps[i]);
+			goto out;
+		}
+		p = q;
+		ret = smt_check_obj(p, steps[i]);
+		if (!ret)
+			ret = smt_realloc_check(p, 0, cur);
+		if (ret)
+			goto out;
+		smt_realloc_fill(p, cur, steps[i]);
+		cur = steps[i];
+	}
+
+	/* Shrinking keeps the head. */
+	q = srealloc(p, 10, GFP_KERNEL);
+	if (!q) {
+		ret = smt_fail(-ENOMEM, "srealloc(%zu -> 10) returned NULL", cur);
+		goto out;
+	}
+	p = q;
+	ret = smt_realloc_check(p, 0, 10);
+	if (ret)
+		goto out;
+
+	/* Size 0 frees. */
+	q = srealloc(p, 0, GFP_KERNEL);
+	p = NULL;
+	if (q != ZERO_SIZE_PTR) {
+		sfree(q);
+		return smt_fail(-EINVAL, "srealloc(p, 0) returned %p, not ZERO_SIZE_PTR", q);
+	}
+	return 0;
+out:
+	sfree(p);
+	return ret;
+}
+
+static int smt_edge_cases(void)
+{
+	void *p;
+	int ret;
+
+	p = smalloc(0, GFP_KERNEL);
+	if (p != ZERO_SIZE_PTR)
+		return smt_fail(-EINVAL, "smalloc(0) returned %p, not ZERO_SIZE_PTR", p);
+	p = szalloc(0, GFP_KERNEL);
+	if (p != ZERO_SIZE_PTR)
+		return smt_fail(-EINVAL, "szalloc(0) returned %p, not ZERO_SIZE_PTR", p);
+	if (smalloc_usable_size(NULL) || smalloc_usable_size(ZERO_SIZE_PTR))
+		return smt_fail(-EINVAL, "smalloc_usable_size(NULL or ZERO_SIZE_PTR) is not 0");
+	sfree(NULL);
+	sfree(ZERO_SIZE_PTR);
+	sfree_sensitive(NULL);
+	sfree_sensitive(ZERO_SIZE_PTR);
+
+	p = smalloc_array(SIZE_MAX / 2 + 1, 2, GFP_KERNEL);
+	if (p) {
+		sfree(p);
+		return smt_fail(-EINVAL, "smalloc_array() did not catch an overflow");
+	}
+	p = scalloc(SIZE_MAX / 8 + 1, 8, GFP_KERNEL);
+	if (p) {
+		sfree(p);
+		return smt_fail(-EINVAL, "scalloc() did not catch an overflow");
+	}
+
+	p = smalloc_array(16, 8, GFP_KERNEL);
+	ret = smt_check_obj(p, 16 * 8);
+	if (ret)
+		return ret;
+	sfree(p);
+
+	p = smalloc(200, GFP_ATOMIC);
+	ret = smt_check_obj(p, 200);
+	if (ret)
+		return ret;
+	sfree(p);
+
+	p = smalloc_node(512, GFP_KERNEL, NUMA_NO_NODE);
+	ret = smt_check_obj(p, 512);
+	if (ret)
+		return ret;
+	sfree(p);
+
+	p = smalloc_node(512, GFP_KERNEL, numa_mem_id());
+	ret = smt_check_obj(p, 512);
+	if (ret)
+		return ret;
+	sfree(p);
+
+	p = smalloc(48, GFP_KERNEL);
+	ret = smt_check_obj(p, 48);
+	if (ret)
+		return ret;
+	memset(p, 0x5e, 48);
+	sfree_sensitive(p);
+
+	/* sfree() and smalloc_usable_size() take kmalloc() objects too. */
+	p = kmalloc(100, GFP_KERNEL);
+	if (!p)
+		return smt_fail(-ENOMEM, "kmalloc(100) returned NULL");
+	if (smalloc_usable_size(p) < 100) {
+		kfree(p);
+		return smt_fail(-EINVAL, "smalloc_usable_size() of a kmalloc(100) object is %zu",
+				smalloc_usable_size(p));
+	}
+	sfree(p);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* Cross-CPU                                                         */
+/* ---------------------------------------------------------------- */
+
+struct smt_xcpu {
+	void **objs;
+	unsigned int nr;
+	unsigned int first;	/* the slice smt_xcpu_free() frees */
+	unsigned int count;
+};
+
+static size_t smt_xcpu_size(unsigned int idx)
+{
+	return smt_xcpu_sizes[idx % ARRAY_SIZE(smt_xcpu_sizes)];
+}
+
+static long smt_xcpu_alloc(void *arg)
+{
+	struct smt_xcpu *x = arg;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < x->nr; i++) {
+		ret = smt_alloc_fill(x->objs, i, smt_xcpu_size(i));
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static long smt_xcpu_free(void *arg)
+{
+	struct smt_xcpu *x = arg;
+	unsigned int i;
+	int ret;
+
+	for (i = x->first; i < x->first + x->count; i++) {
+		ret = smt_verify_free(x->objs, i, smt_xcpu_size(i));
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int smt_cross_cpu_one(struct smt_xcpu *x, unsigned int owner,
+			     unsigned int nr_online)
+{
+	unsigned int slice = DIV_ROUND_UP(x->nr, nr_online - 1);
+	unsigned int cpu;
+	long ret;
+
+	ret = work_on_cpu(owner, smt_xcpu_alloc, x);
+	if (ret)
+		return ret;
+
+	x->first = 0;
+	for_each_online_cpu(cpu) {
+		if (cpu == owner)
+			continue;
+		x->count = min(slice, x->nr - x->first);
+		ret = work_on_cpu(cpu, smt_xcpu_free, x);
+		if (ret)
+			return ret;
+		x->first += x->count;
+	}
+
+	/* The owner takes the remote frees back and uses the blocks again. */
+	ret = work_on_cpu(owner, smt_xcpu_alloc, x);
+	if (ret)
+		return ret;
+	x->first = 0;
+	x->count = x->nr;
+	return work_on_cpu(owner, smt_xcpu_free, x);
+}
+
+static int smt_cross_cpu(unsigned int *nr_cpus)
+{
+	struct smt_xcpu x = { .nr = nr_xcpu_objs };
+	unsigned int owner, nr_online, i;
+	int ret = 0;
+
+	x.objs = kvcalloc(x.nr, sizeof(*x.objs), GFP_KERNEL);
+	if (!x.objs)
+		return smt_fail(-ENOMEM, "no memory for a table of %u objects", x.nr);
+
+	cpus_read_lock();
+	nr_online = num_online_cpus();
+	*nr_cpus = nr_online;
+	if (nr_online < 2) {
+		pr_info("cross-CPU part skipped: only one CPU online\n");
+		goto out;
+	}
+	for_each_online_cpu(owner) {
+		ret = smt_cross_cpu_one(&x, owner, nr_online);
+		if (ret)
+			break;
+	}
+out:
+	cpus_read_unlock();
+	for (i = 0; i < x.nr; i++)
+		sfree(x.objs[i]);
+	kvfree(x.objs);
+	return ret;
+}
+
+/* ---------------------------------------------------------------- */
+/* Module life                                                       */
+/* ---------------------------------------------------------------- */
+
+static int __init smt_init(void)
+{
+	ktime_t start = ktime_get();
+	unsigned int i, nr_cpus = 0;
+	int ret;
+
+	if (!nr_objs || !nr_xcpu_objs)
+		return smt_fail(-EINVAL, "nr_objs and nr_xcpu_objs must not be 0");
+
+	for (i = 0; i < ARRAY_SIZE(smt_sizes); i++) {
+		ret = smt_one_size(smt_sizes[i], nr_objs);
+		if (ret)
+			return ret;
+	}
+	ret = smt_zeroing();
+	if (ret)
+		return ret;
+	ret = smt_realloc();
+	if (ret)
+		return ret;
+	ret = smt_edge_cases();
+	if (ret)
+		return ret;
+	ret = smt_cross_cpu(&nr_cpus);
+	if (ret)
+		return ret;
+
+	pr_info("PASS %zu sizes x %u objects, zeroing, srealloc, edge cases, cross-CPU on %u CPUs x %u objects, %lld ms\n",
+		ARRAY_SIZE(smt_sizes), nr_objs, nr_cpus, nr_xcpu_objs,
+		ktime_ms_delta(ktime_get(), start));
+	return 0;
+}
+
+static void __exit smt_exit(void)
+{
+	pr_info("unloaded\n");
+}
+
+module_init(smt_init);
+module_exit(smt_exit);
+
+MODULE_DESCRIPTION("Module-mode workload and checks for the smalloc allocator");
+MODULE_LICENSE("GPL");

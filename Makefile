@@ -32,6 +32,7 @@ deps:
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/modtest clean 2>/dev/null || true
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/samples/smalloc_client clean 2>/dev/null || true
 	rm -rf out
 
 demo: deps

@@ -281,6 +281,24 @@ local:
 }
 
 /**
+ * smalloc_page_remote_count - blocks waiting on xthread_free
+ * @page: owned page (only the owner takes blocks off the list, so the
+ *        walk is safe while remote frees keep pushing)
+ *
+ * Return: the length of the list when it was read.
+ */
+unsigned int smalloc_page_remote_count(const struct smalloc_page *page)
+{
+	long tf = atomic_long_read(&page->xthread_free) & ~SMALLOC_TF_NOTIFY;
+	unsigned int n;
+
+	if (!tf)
+		return 0;
+	smalloc_list_tail(page, (void *)tf, &n, page->capacity);
+	return n;
+}
+
+/**
  * smalloc_page_promote - move every block of local_free onto free
  * @page: owned page
  *
@@ -442,6 +460,23 @@ bool smalloc_large_free(void *p, struct page *head)
 size_t smalloc_large_size(const struct page *head)
 {
 	return PAGE_SIZE << smalloc_large_order(head);
+}
+
+/**
+ * smalloc_large_count - how many large allocations are live
+ *
+ * Return: the count.
+ */
+unsigned long smalloc_large_count(void)
+{
+	struct page *head;
+	unsigned long flags, n = 0;
+
+	spin_lock_irqsave(&smalloc_large_lock, flags);
+	list_for_each_entry(head, &smalloc_large_list, lru)
+		n++;
+	spin_unlock_irqrestore(&smalloc_large_lock, flags);
+	return n;
 }
 
 /**

@@ -63,6 +63,7 @@ static void smalloc_heap_add_page(struct smalloc_heap *heap,
 	list_add(&page->list, &heap->queue[page->class]);
 	smalloc_heap_update_direct(heap, page->class);
 	smalloc_stat_inc(heap, SMALLOC_PAGE_ALLOC);
+	smalloc_heap_arm_idle(heap);
 }
 
 /**
@@ -350,12 +351,27 @@ void smalloc_drain_all(void)
 }
 
 /*
- * The idle drain: a retired page is kept for SMALLOC_RETIRE_CYCLES
- * heartbeats, but heartbeats only happen when the heap allocates on its
- * slow path.  A CPU that stops allocating would keep its retired pages
- * forever, so retiring a page arms this work; if a whole interval passes
- * without a heartbeat, the retired pages go back.
+ * The idle drain.  A retired page lives SMALLOC_RETIRE_CYCLES heartbeats,
+ * but heartbeats only happen when the heap takes its slow path; and pages
+ * emptied by remote frees are only noticed when the owner collects them.
+ * A CPU that stops allocating would keep both forever.  So while a heap
+ * holds pages, a work item on its CPU looks at it every
+ * smalloc_idle_drain_ms; if a whole interval passed without a heartbeat,
+ * the heap is drained: remote frees collected, every empty page (retired
+ * or not) given back.  A busy heap is left alone.
  */
+static bool smalloc_heap_has_pages(struct smalloc_heap *heap)
+{
+	unsigned int c;
+
+	if (!list_empty(&heap->full))
+		return true;
+	for (c = 0; c < SMALLOC_NR_CLASSES; c++)
+		if (!list_empty(&heap->queue[c]))
+			return true;
+	return false;
+}
+
 static void smalloc_idle_work(struct work_struct *work)
 {
 	struct smalloc_cpu *sc = container_of(to_delayed_work(work),
@@ -371,14 +387,15 @@ static void smalloc_idle_work(struct work_struct *work)
 		preempt_enable();
 		return;
 	}
+	/* Interrupts off: no context level of this CPU is in its heap. */
 	local_irq_save(flags);
 	for (ctx = 0; ctx < SMALLOC_NR_CTX; ctx++) {
 		struct smalloc_heap *heap = &sc->heap[ctx];
 
 		if (ms && heap->heartbeats == heap->idle_mark)
-			smalloc_heap_release_retired(heap);
+			smalloc_heap_drain(heap);
 		heap->idle_mark = heap->heartbeats;
-		again |= !list_empty(&heap->retired);
+		again |= smalloc_heap_has_pages(heap);
 	}
 	local_irq_restore(flags);
 	preempt_enable();
@@ -387,7 +404,7 @@ static void smalloc_idle_work(struct work_struct *work)
 				      msecs_to_jiffies(ms));
 }
 
-/* Called by smalloc_page_retire(): make sure an idle check is coming. */
+/* A heap got a page or retired one: make sure an idle check is coming. */
 void smalloc_heap_arm_idle(struct smalloc_heap *heap)
 {
 	unsigned int ms = READ_ONCE(smalloc_idle_drain_ms);

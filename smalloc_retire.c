@@ -18,7 +18,8 @@
  *    again; a heartbeat is one pass of the heap's slow path, and it
  *    promotes again what was freed since;
  *  - a heap that stops taking its slow path is drained by the idle work
- *    after smalloc_idle_drain_ms without a heartbeat (smalloc_percpu.c);
+ *    after smalloc_idle_drain_ms without a heartbeat (smalloc_percpu.c),
+ *    which also returns pages emptied by remote frees;
  *  - drains (debugfs, CPU death, unload) give back every retired page.
  */
 #define pr_fmt(fmt) "smalloc: " fmt
@@ -28,7 +29,7 @@
 unsigned int smalloc_idle_drain_ms = 1000;
 module_param_named(idle_drain_ms, smalloc_idle_drain_ms, uint, 0644);
 MODULE_PARM_DESC(idle_drain_ms,
-		 "Return retired pages after this long without a slow-path allocation (0: never)");
+		 "Return empty and retired pages after this long without a slow-path allocation (0: never)");
 
 void smalloc_unretire(struct smalloc_heap *heap, struct smalloc_page *page)
 {

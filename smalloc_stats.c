@@ -1,16 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * counters and the debugfs interface.
+ * Counters, snapshots of the heaps, and the debugfs interface.
  *
  * Counters live in each heap and are incremented by the heap's owner with
  * a plain add: no atomics, no shared cache lines.  Readers sum them over
  * all heaps without synchronisation; a sum may be a few events behind.
  * Without CONFIG_SMALLOC_STATS the counters and their increments compile
- * away; the gauges (pages held) are kept regardless since the allocator
- * needs them.
+ * away; the gauges are kept regardless.
+ *
+ * Gauges that need the heaps' lists (pages per class, blocks in use) come
+ * from a snapshot: each online CPU walks its own heaps with interrupts
+ * off (which excludes every context level on that CPU), in a work item
+ * on that CPU; an offline CPU's heaps are walked from here, since nothing
+ * runs there.  Reading those files costs a work item per CPU.
  *
  * /sys/kernel/debug/smalloc/
  *   stats    one "name value" line per counter and gauge
+ *   cpus     one line per CPU and context level: pages and counters
+ *   classes  one line per size class: pages, blocks, fragmentation
  *   drain    write anything: give back every empty page of every CPU
  */
 #define pr_fmt(fmt) "smalloc: " fmt
@@ -67,11 +74,140 @@ unsigned long smalloc_stat_sum(enum smalloc_stat item)
 }
 #endif
 
+/* ---------------------------------------------------------------- */
+/* Snapshots                                                         */
+/* ---------------------------------------------------------------- */
+
+/* used: live blocks; remote: freed remotely, not yet collected. */
+struct smalloc_page_sum {
+	unsigned long pages, full, retired, used, remote, capacity;
+};
+
+struct smalloc_snap {
+	struct smalloc_page_sum class[SMALLOC_NR_CLASSES];
+	struct smalloc_page_sum *heap;	/* [cpu * SMALLOC_NR_CTX + ctx] */
+};
+
+static void smalloc_sum_page(struct smalloc_page_sum *sum,
+			     const struct smalloc_page *page)
+{
+	unsigned int remote = smalloc_page_remote_count(page);
+
+	sum->pages += 1UL << page->order;
+	sum->full += !!(page->flags & SMALLOC_PAGE_IN_FULL);
+	sum->retired += smalloc_page_is_retired(page);
+	sum->used += page->used - remote;
+	sum->remote += remote;
+	sum->capacity += page->capacity;
+}
+
+/* A block on the heap's delayed list is not live either. */
+static void smalloc_sum_delayed(struct smalloc_page_sum *sum)
+{
+	sum->used--;
+	sum->remote++;
+}
+
+/* Owner of @heap (or its CPU is dead): add its pages to @snap. */
+static void smalloc_snap_heap(struct smalloc_snap *snap,
+			      struct smalloc_heap *heap)
+{
+	struct smalloc_page_sum *hs = &snap->heap[heap->cpu * SMALLOC_NR_CTX +
+						  heap->ctx];
+	struct smalloc_page *page;
+	unsigned int c;
+	void *block;
+
+	for (c = 0; c < SMALLOC_NR_CLASSES; c++) {
+		list_for_each_entry(page, &heap->queue[c], list) {
+			smalloc_sum_page(hs, page);
+			smalloc_sum_page(&snap->class[c], page);
+		}
+	}
+	list_for_each_entry(page, &heap->full, list) {
+		smalloc_sum_page(hs, page);
+		smalloc_sum_page(&snap->class[page->class], page);
+	}
+	/* Only the owner takes from this list: walking it is safe. */
+	block = (void *)atomic_long_read(&heap->delayed_free);
+	while (block) {
+		page = smalloc_ptr_to_page(block);
+		smalloc_sum_delayed(hs);
+		smalloc_sum_delayed(&snap->class[page->class]);
+		block = smalloc_block_next(page, block);
+	}
+}
+
+static long smalloc_snap_this_cpu(void *arg)
+{
+	struct smalloc_cpu *sc;
+	unsigned long flags;
+	int ctx;
+
+	local_irq_save(flags);
+	sc = this_cpu_ptr(smalloc_cpus);
+	for (ctx = 0; ctx < SMALLOC_NR_CTX; ctx++)
+		smalloc_snap_heap(arg, &sc->heap[ctx]);
+	local_irq_restore(flags);
+	return 0;
+}
+
+static struct smalloc_snap *smalloc_snapshot(void)
+{
+	struct smalloc_snap *snap;
+	unsigned int cpu;
+	int ctx;
+
+	snap = kzalloc(sizeof(*snap), GFP_KERNEL);
+	if (!snap)
+		return NULL;
+	snap->heap = kcalloc(nr_cpu_ids * SMALLOC_NR_CTX, sizeof(*snap->heap),
+			     GFP_KERNEL);
+	if (!snap->heap) {
+		kfree(snap);
+		return NULL;
+	}
+	cpus_read_lock();
+	for_each_possible_cpu(cpu) {
+		struct smalloc_cpu *sc = per_cpu_ptr(smalloc_cpus, cpu);
+
+		if (cpu_online(cpu)) {
+			work_on_cpu(cpu, smalloc_snap_this_cpu, snap);
+			continue;
+		}
+		for (ctx = 0; ctx < SMALLOC_NR_CTX; ctx++)
+			smalloc_snap_heap(snap, &sc->heap[ctx]);
+	}
+	cpus_read_unlock();
+	return snap;
+}
+
+static void smalloc_snap_free(struct smalloc_snap *snap)
+{
+	kfree(snap->heap);
+	kfree(snap);
+}
+
+/* ---------------------------------------------------------------- */
+/* debugfs                                                           */
+/* ---------------------------------------------------------------- */
+
 static struct dentry *smalloc_debugfs_dir;
 
 static int stats_show(struct seq_file *m, void *v)
 {
+	struct smalloc_snap *snap = smalloc_snapshot();
+	unsigned long used = 0, remote = 0;
+	unsigned int c;
 	int i;
+
+	if (!snap)
+		return -ENOMEM;
+	for (c = 0; c < SMALLOC_NR_CLASSES; c++) {
+		used += snap->class[c].used;
+		remote += snap->class[c].remote;
+	}
+	smalloc_snap_free(snap);
 
 	seq_printf(m, "%-20s %lu\n", "enabled",
 		   (unsigned long)IS_ENABLED(CONFIG_SMALLOC_STATS));
@@ -82,9 +218,85 @@ static int stats_show(struct seq_file *m, void *v)
 		   atomic_long_read(&smalloc_nr_pages));
 	seq_printf(m, "%-20s %ld\n", "bytes_held",
 		   atomic_long_read(&smalloc_nr_pages) * (long)PAGE_SIZE);
+	seq_printf(m, "%-20s %lu\n", "blocks_used", used);
+	seq_printf(m, "%-20s %lu\n", "blocks_remote", remote);
+	seq_printf(m, "%-20s %lu\n", "large_live", smalloc_large_count());
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(stats);
+
+static const char *const smalloc_ctx_names[SMALLOC_NR_CTX] = {
+	[SMALLOC_CTX_TASK]	= "task",
+	[SMALLOC_CTX_SOFTIRQ]	= "softirq",
+	[SMALLOC_CTX_HARDIRQ]	= "hardirq",
+	[SMALLOC_CTX_NMI]	= "nmi",
+};
+
+static int cpus_show(struct seq_file *m, void *v)
+{
+	struct smalloc_snap *snap = smalloc_snapshot();
+	unsigned int cpu;
+	int ctx;
+
+	if (!snap)
+		return -ENOMEM;
+	seq_printf(m, "%4s %-8s %7s %5s %7s %9s %9s %12s %12s %12s %12s %12s\n",
+		   "cpu", "ctx", "pages", "full", "retired", "used", "remote",
+		   "alloc_fast", "alloc_slow", "free_local", "free_remote",
+		   "collected");
+	for_each_possible_cpu(cpu) {
+		struct smalloc_cpu *sc = per_cpu_ptr(smalloc_cpus, cpu);
+
+		for (ctx = 0; ctx < SMALLOC_NR_CTX; ctx++) {
+			const struct smalloc_page_sum *hs =
+				&snap->heap[cpu * SMALLOC_NR_CTX + ctx];
+			unsigned long st[SMALLOC_NR_STATS] = { };
+
+#ifdef CONFIG_SMALLOC_STATS
+			memcpy(st, sc->heap[ctx].stat, sizeof(st));
+#endif
+			seq_printf(m, "%4u %-8s %7lu %5lu %7lu %9lu %9lu %12lu %12lu %12lu %12lu %12lu\n",
+				   cpu, smalloc_ctx_names[ctx], hs->pages,
+				   hs->full, hs->retired, hs->used, hs->remote,
+				   st[SMALLOC_ALLOC_FAST], st[SMALLOC_ALLOC_SLOW],
+				   st[SMALLOC_FREE_LOCAL],
+				   st[SMALLOC_FREE_REMOTE] +
+				   st[SMALLOC_FREE_DELAYED],
+				   st[SMALLOC_REMOTE_COLLECTED]);
+		}
+	}
+	smalloc_snap_free(snap);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(cpus);
+
+static int classes_show(struct seq_file *m, void *v)
+{
+	struct smalloc_snap *snap = smalloc_snapshot();
+	unsigned int c;
+
+	if (!snap)
+		return -ENOMEM;
+	seq_printf(m, "%5s %5s %5s %6s %7s %5s %7s %9s %9s %9s %5s\n",
+		   "class", "size", "order", "blocks", "pages", "full",
+		   "retired", "used", "remote", "capacity", "frag%");
+	for (c = 0; c < SMALLOC_NR_CLASSES; c++) {
+		const struct smalloc_class *cl = &smalloc_classes[c];
+		const struct smalloc_page_sum *cs = &snap->class[c];
+		unsigned long bytes = cs->pages * PAGE_SIZE;
+		unsigned long frag = 0;
+
+		if (bytes)
+			frag = 100 - div64_ul(100ULL * cs->used * cl->size, bytes);
+		seq_printf(m, "%5u %5u %5u %6u %7lu %5lu %7lu %9lu %9lu %9lu %5lu\n",
+			   c, cl->size, cl->order, cl->blocks, cs->pages,
+			   cs->full, cs->retired, cs->used, cs->remote,
+			   cs->capacity, frag);
+	}
+	smalloc_snap_free(snap);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(classes);
 
 static ssize_t drain_write(struct file *file, const char __user *buf,
 			   size_t count, loff_t *ppos)
@@ -104,6 +316,10 @@ void smalloc_debugfs_init(void)
 	smalloc_debugfs_dir = debugfs_create_dir("smalloc", NULL);
 	debugfs_create_file("stats", 0444, smalloc_debugfs_dir, NULL,
 			    &stats_fops);
+	debugfs_create_file("cpus", 0444, smalloc_debugfs_dir, NULL,
+			    &cpus_fops);
+	debugfs_create_file("classes", 0444, smalloc_debugfs_dir, NULL,
+			    &classes_fops);
 	debugfs_create_file("drain", 0200, smalloc_debugfs_dir, NULL,
 			    &drain_fops);
 }

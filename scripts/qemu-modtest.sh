@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Module-mode test: build smalloc.ko (W=1) and tests/modtest/smalloc_modtest.ko,
+# Module-mode test: build smalloc.ko (W=1), tests/modtest/smalloc_modtest.ko
+# and samples/smalloc_client/smalloc_client.ko,
 # boot Debian's 6.12 kernel in QEMU (TCG, 4 CPUs) from a busybox initramfs
 # built on the fly that carries both modules and tests/guest/modtest.sh,
 # run the guest checks and exit 0 only if the guest printed the PASS marker
@@ -59,8 +60,10 @@ export KDIR=${KDIR:-/usr/src/linux-headers-$kver}
 echo "qemu-modtest: building smalloc.ko and smalloc_modtest.ko against $KDIR"
 make -C "$repo" KDIR="$KDIR" W=1
 make -C "$repo/tests/modtest" KDIR="$KDIR" W=1
+make -C "$repo/samples/smalloc_client" KDIR="$KDIR" W=1
 
-for ko in "$repo/smalloc.ko" "$repo/tests/modtest/smalloc_modtest.ko"; do
+for ko in "$repo/smalloc.ko" "$repo/tests/modtest/smalloc_modtest.ko" \
+	  "$repo/samples/smalloc_client/smalloc_client.ko"; do
 	[ -f "$ko" ] || die "$ko was not built"
 	vermagic=$(modinfo -F vermagic "$ko")
 	[ "${vermagic%% *}" = "$kver" ] ||
@@ -83,7 +86,7 @@ done < <(/bin/busybox --list-full)
 install -m 0755 "$repo/tests/guest/init.sh" "$root/init"
 install -m 0755 "$repo/tests/guest/modtest.sh" "$root/modtest/modtest.sh"
 install -m 0644 "$repo/smalloc.ko" "$repo/tests/modtest/smalloc_modtest.ko" \
-	"$root/modtest/"
+	"$repo/samples/smalloc_client/smalloc_client.ko" "$root/modtest/"
 echo "$mode" >"$root/modtest/mode"
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
 	gzip -1 >"$work/initramfs.cpio.gz"
@@ -95,7 +98,7 @@ echo "$mode" >"$root/modtest/mode"
 cmdline="console=ttyS0 panic=-1 oops=panic printk.time=1 softlockup_panic=1"
 cmdline+=" sysctl.kernel.panic_on_rcu_stall=1 hung_task_panic=1"
 cmdline+="${append:+ $append}"
-qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp 4 -m 1024
+qemu=(qemu-system-x86_64 -accel tcg,thread=single -cpu max -smp 4 -m 1024
       -nographic -no-reboot -nic none
       -kernel "$vmlinuz" -initrd "$work/initramfs.cpio.gz"
       -append "$cmdline")

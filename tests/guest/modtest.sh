@@ -17,6 +17,7 @@ mode=${1:-check}
 dir=${2:-/modtest}
 smalloc_ko=$dir/smalloc.ko
 modtest_ko=$dir/smalloc_modtest.ko
+client_ko=$dir/smalloc_client.ko
 dbg=/sys/kernel/debug/smalloc
 start_mark="smalloc-modtest: checks start"
 # Kernel log lines that must not appear once the modules are in play.
@@ -98,6 +99,25 @@ stats_parse() {
 	done
 }
 
+# table_parse FILE: a header line of names, then rows with as many fields,
+# all numeric but the second column of the cpus table (the context).
+table_parse() {
+	[ -r "$1" ] || return 1
+	awk 'NR == 1 { n = NF; next }
+	NF != n { print "   bad field count: " $0; bad = 1; next }
+	{ for (i = 1; i <= NF; i++)
+		if ($i !~ /^[0-9]+$/ && !(i == 2 && $i ~ /^[a-z]+$/)) {
+			print "   bad field " i ": " $0; bad = 1
+		} }
+	END { exit bad || NR < 2 }' "$1"
+}
+
+# col_sum FILE NAME: the sum of the column headed NAME.
+col_sum() {
+	awk -v n="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == n) c = i; next }
+	{ s += $c } END { print s + 0 }' "$1"
+}
+
 ncpus=$(grep -c '^processor' /proc/cpuinfo)
 echo "$start_mark" >/dev/kmsg
 
@@ -110,7 +130,13 @@ section "kernel and machine"
 } | show
 
 if [ "$mode" = check ]; then
-	# Without smalloc its exports are missing: the load must fail.
+	# Without smalloc its exports are missing: the loads must fail.
+	if insmod "$client_ko" 2>/dev/null; then
+		not_ok "smalloc_client.ko refuses to load without smalloc.ko"
+		rmmod smalloc_client
+	else
+		ok "smalloc_client.ko refuses to load without smalloc.ko"
+	fi
 	if insmod "$modtest_ko" 2>/dev/null; then
 		not_ok "smalloc_modtest.ko refuses to load without smalloc.ko"
 		rmmod smalloc_modtest
@@ -123,14 +149,23 @@ if [ "$mode" = check ]; then
 fi
 
 section "insmod smalloc.ko"
-expect "insmod smalloc.ko" insmod "$smalloc_ko"
+# The idle drain is off until its own section, so that what the workloads
+# leave behind is still there for the counters and the explicit drain.
+expect "insmod smalloc.ko idle_drain_ms=0" insmod "$smalloc_ko" idle_drain_ms=0
 expect "smalloc is in /proc/modules" loaded smalloc
 klog | grep 'smalloc:' | show
 
 section "$dbg/stats after loading"
 expect "$dbg/stats exists and parses as 'name value' lines" stats_parse
 show <"$dbg/stats"
+expect "$dbg/cpus parses as a table" table_parse "$dbg/cpus"
+expect "$dbg/classes parses as a table" table_parse "$dbg/classes"
+expect "$dbg/cpus has a row per CPU and context" \
+	[ "$(($(wc -l <"$dbg/cpus") - 1))" -eq $((ncpus * 4)) ]
+expect "$dbg/classes has 36 classes" \
+	[ "$(($(wc -l <"$dbg/classes") - 1))" -eq 36 ]
 
+if [ "$mode" = check ]; then
 section "insmod smalloc_modtest.ko: the workload"
 # busybox insmod retries with init_module() when finit_module() fails, so
 # a failing workload runs, and logs its FAIL line, twice.
@@ -158,12 +193,62 @@ expect "alloc_fast+alloc_slow > 0 (${fast:-?}+${slow:-?})" \
 	[ $((${fast:-0} + ${slow:-0})) -gt 0 ]
 expect "free_remote > 0 (${remote:-?})" [ "${remote:-0}" -gt 0 ]
 expect "invalid_free is 0 (${invalid:-?})" [ "${invalid:-1}" -eq 0 ]
+fi
+
+section "insmod smalloc_client.ko: requests allocated on CPU 0, freed on the others"
+remote0=$(stat_of free_remote)
+delayed0=$(stat_of free_delayed)
+expect "insmod smalloc_client.ko" insmod "$client_ko"
+klog | grep 'smalloc_client:' | show
+expect "smalloc_client logged its run" klog_has "smalloc_client: .* requests"
+remote1=$(stat_of free_remote)
+delayed1=$(stat_of free_delayed)
+frees=$((${remote1:-0} + ${delayed1:-0} - ${remote0:-0} - ${delayed0:-0}))
+expect "every client request was a remote free (free_remote+free_delayed grew by $frees >= 200000)" \
+	[ "$frees" -ge 200000 ]
+expect "rmmod smalloc is refused while smalloc_client uses it" \
+	eval '! rmmod smalloc 2>/dev/null'
+expect "smalloc is still loaded" loaded smalloc
+
+section "$dbg/stats after the client"
+show <"$dbg/stats"
+section "$dbg/classes (pages and blocks per size class)"
+awk 'NR == 1 || $5 > 0' "$dbg/classes" | show
+section "$dbg/cpus (per CPU and context level)"
+awk 'NR == 1 || $3 > 0 || $8 > 0 || $11 > 0' "$dbg/cpus" | show
+used=$(stat_of blocks_used)
+expect "no block is left in use after the client (blocks_used ${used:-?})" \
+	[ "${used:-1}" -eq 0 ]
+expect "the cpus table's pages add up to pages_held" \
+	[ "$(col_sum "$dbg/cpus" pages)" -eq "$(stat_of pages_held)" ]
+expect "the classes table's pages add up to pages_held" \
+	[ "$(col_sum "$dbg/classes" pages)" -eq "$(stat_of pages_held)" ]
+expect "rmmod smalloc_client" rmmod smalloc_client
 
 section "drain: echo 1 > $dbg/drain"
+held=$(stat_of pages_held)
+expect "pages are held before the drain (${held:-?})" [ "${held:-0}" -gt 0 ]
 expect "write 1 to $dbg/drain" sh -c "echo 1 > $dbg/drain"
 held=$(stat_of pages_held)
 [ "$mode" = demo ] && grep -E '^(pages_held|bytes_held|page_free) ' "$dbg/stats" | show
 expect "pages_held is 0 after the drain (${held:-?})" [ "${held:-1}" -eq 0 ]
+
+section "idle drain: idle_drain_ms=200, a short client run, then wait"
+param=/sys/module/smalloc/parameters/idle_drain_ms
+expect "set $param to 200" sh -c "echo 200 > $param"
+expect "insmod smalloc_client.ko requests=20000" \
+	insmod "$client_ko" requests=20000
+expect "rmmod smalloc_client" rmmod smalloc_client
+held=$(stat_of pages_held)
+[ "$mode" = demo ] && echo "   pages_held right after the run: ${held:-?}"
+waited=0
+while [ "$(stat_of pages_held)" != 0 ] && [ "$waited" -lt 50 ]; do
+	sleep 0.1
+	waited=$((waited + 1))
+done
+held=$(stat_of pages_held)
+expect "the idle drain gave every page back within 5 s (pages_held ${held:-?} after $((waited * 100)) ms)" \
+	[ "${held:-1}" -eq 0 ]
 
 section "rmmod smalloc"
 expect "rmmod smalloc" rmmod smalloc

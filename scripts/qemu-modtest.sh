@@ -98,6 +98,7 @@ echo "$mode" >"$root/modtest/mode"
 cmdline="console=ttyS0 panic=-1 oops=panic printk.time=1 softlockup_panic=1"
 cmdline+=" sysctl.kernel.panic_on_rcu_stall=1 hung_task_panic=1"
 cmdline+="${append:+ $append}"
+# Single-threaded TCG: see scripts/kunit.sh.
 qemu=(qemu-system-x86_64 -accel tcg,thread=single -cpu max -smp 4 -m 1024
       -nographic -no-reboot -nic none
       -kernel "$vmlinuz" -initrd "$work/initramfs.cpio.gz"

@@ -129,33 +129,42 @@ struct smalloc_page {
 /* head->private of a large (page allocator) allocation. */
 #define SMALLOC_LARGE_TAG	0x1UL
 
+/*
+ * NULL is encoded like any pointer, so a free block never holds zero in
+ * its first word: a live block whose first word decodes to NULL or to a
+ * block of its own page is almost certainly on a free list already
+ * (smalloc_block_maybe_free()).
+ */
 static inline void *smalloc_block_next(const struct smalloc_page *page,
 				       const void *block)
 {
 	unsigned long v = *(const unsigned long *)block;
 
-	if (!v)
-		return NULL;
 	return (void *)(v ^ page->key ^ swab((unsigned long)block));
 }
 
 static inline void smalloc_block_set_next(const struct smalloc_page *page,
 					  void *block, const void *next)
 {
-	unsigned long v = 0;
+	unsigned long v = (unsigned long)next ^ page->key ^
+			  swab((unsigned long)block);
 
-	if (next)
-		v = (unsigned long)next ^ page->key ^ swab((unsigned long)block);
 	*(unsigned long *)block = v;
 }
 
-/* Pop from page->free.  Owner only; page->free must not be NULL. */
+/*
+ * Pop from page->free.  Owner only; page->free must not be NULL.
+ * The encoded next pointer is wiped: it would leak the list to the new
+ * owner, and a block whose owner writes fewer than 8 bytes would keep a
+ * stale one that smalloc_block_maybe_free() could take for a free block.
+ */
 static __always_inline void *smalloc_page_pop(struct smalloc_page *page)
 {
 	void *block = page->free;
 
 	page->free = smalloc_block_next(page, block);
 	page->used++;
+	*(unsigned long *)block = 0;
 	return block;
 }
 
@@ -207,6 +216,22 @@ static __always_inline long smalloc_block_index(const struct smalloc_page *page,
 	return idx;
 }
 
+/*
+ * Does @block look free already?  Its first word decodes to NULL or to a
+ * block of the same page: true for every block on a free list, and for a
+ * live block only if its owner wrote exactly such a value, which needs the
+ * page's random key.  A cheap filter before the exact (list-walking)
+ * double-free check.
+ */
+static __always_inline bool smalloc_block_maybe_free(const struct smalloc_page *page,
+						     const void *block)
+{
+	const void *next = smalloc_block_next(page, block);
+	unsigned long off = (unsigned long)next - (unsigned long)page->start;
+
+	return !next || off < (unsigned long)page->reserved * page->block_size;
+}
+
 struct smalloc_page *smalloc_page_new(unsigned int class, gfp_t gfp, int node);
 void smalloc_page_release(struct smalloc_page *page);
 bool smalloc_page_extend(struct smalloc_page *page);
@@ -215,6 +240,7 @@ void smalloc_page_promote(struct smalloc_page *page);
 unsigned int smalloc_page_remote_count(const struct smalloc_page *page);
 void smalloc_page_set_notify(struct smalloc_page *page, bool on);
 int smalloc_page_check(const struct smalloc_page *page);
+bool smalloc_page_holds_free(const struct smalloc_page *page, const void *block);
 void *smalloc_large_alloc(size_t size, gfp_t gfp, int node);
 bool smalloc_large_free(void *p, struct page *head);
 size_t smalloc_large_size(const struct page *head);
@@ -254,6 +280,7 @@ enum smalloc_stat {
 	SMALLOC_LARGE_FREE,
 	SMALLOC_FOREIGN_FREE,		/* kmalloc objects passed to kfree */
 	SMALLOC_INVALID_FREE,		/* pointers reported and ignored */
+	SMALLOC_DOUBLE_FREE,		/* of which blocks freed twice */
 	SMALLOC_NR_STATS
 };
 
@@ -300,6 +327,7 @@ struct smalloc_heap {
 struct smalloc_cpu {
 	struct smalloc_heap heap[SMALLOC_NR_CTX];
 	struct delayed_work idle_work;
+	bool drain_now;		/* the idle work drains whatever the heartbeat */
 	unsigned int cpu;
 };
 
@@ -362,6 +390,11 @@ int smalloc_heaps_init(void);
 void smalloc_heaps_exit(void);
 void smalloc_drain_all(void);
 void smalloc_heap_arm_idle(struct smalloc_heap *heap);
+void smalloc_cpu_drain_async(unsigned int cpu);
+int smalloc_shrinker_init(void);
+unsigned long smalloc_shrink_scan(struct shrinker *shrinker,
+				  struct shrink_control *sc);
+void smalloc_shrinker_exit(void);
 
 /*
  * Free a block of one of the heap's own pages: push it on local_free.
@@ -408,6 +441,8 @@ extern unsigned int smalloc_idle_drain_ms;
 /* Bad input (smalloc_report.c). */
 void smalloc_report_invalid_free(const void *p, const char *why,
 				 unsigned long ip);
+bool smalloc_double_free(struct smalloc_page *page, void *block,
+			 unsigned long ip);
 
 /* debugfs (smalloc_debugfs.c). */
 void smalloc_debugfs_init(void);

@@ -31,11 +31,61 @@
 #include <linux/random.h>
 #include <linux/sched/mm.h>
 #include <linux/seq_file.h>
+#include <linux/shrinker.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/topology.h>
 #include <linux/vmalloc.h>
 #include <linux/workqueue.h>
+
+/*
+ * The two Debian kernels a user has, 6.1 and 6.12, differ in a few
+ * interfaces smalloc uses; the differences end here.
+ */
+#ifndef MAX_PAGE_ORDER
+#define MAX_PAGE_ORDER	(MAX_ORDER - 1)	/* before 6.8 MAX_ORDER was exclusive */
+#endif
+
+static inline struct shrinker *
+smalloc_shrinker_create(const char *name,
+			unsigned long (*count)(struct shrinker *,
+					       struct shrink_control *),
+			unsigned long (*scan)(struct shrinker *,
+					      struct shrink_control *))
+{
+	struct shrinker *s;
+
+#ifdef SHRINKER_ALLOCATED	/* 6.7: shrinker_alloc() */
+	s = shrinker_alloc(0, "%s", name);
+	if (!s)
+		return NULL;
+	s->count_objects = count;
+	s->scan_objects = scan;
+	shrinker_register(s);
+#else
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return NULL;
+	s->count_objects = count;
+	s->scan_objects = scan;
+	s->seeks = DEFAULT_SEEKS;
+	if (register_shrinker(s, "%s", name)) {
+		kfree(s);
+		return NULL;
+	}
+#endif
+	return s;
+}
+
+static inline void smalloc_shrinker_destroy(struct shrinker *s)
+{
+#ifdef SHRINKER_ALLOCATED
+	shrinker_free(s);
+#else
+	unregister_shrinker(s);
+	kfree(s);
+#endif
+}
 
 #endif /* _SMALLOC_KERNEL_H */

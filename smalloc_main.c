@@ -12,6 +12,7 @@
  *   smalloc_retire.c   retire with hysteresis, promotion
  *   smalloc_remote.c   frees from other CPUs and contexts
  *   smalloc_report.c   bad-input reports
+ *   smalloc_shrink.c   the shrinker
  *   smalloc_stats.c    counters and debugfs
  *
  * Ownership
@@ -293,6 +294,9 @@ void sfree(const void *p)
 					    _RET_IP_);
 		return;
 	}
+	if (unlikely(smalloc_block_maybe_free(page, block)) &&
+	    smalloc_double_free(page, block, _RET_IP_))
+		return;
 	if (want_init_on_free())
 		memset(block, 0, page->block_size);
 
@@ -425,12 +429,17 @@ static int __init smalloc_init(void)
 	ret = smalloc_heaps_init();
 	if (ret)
 		goto err_cache;
+	ret = smalloc_shrinker_init();
+	if (ret)
+		goto err_heaps;
 	smalloc_debugfs_init();
 	pr_info("%u size classes up to %u bytes, %u possible CPUs, %lu page frames mapped\n",
 		SMALLOC_NR_CLASSES, SMALLOC_MAX_SIZE, num_possible_cpus(),
 		smalloc_pfn_limit);
 	return 0;
 
+err_heaps:
+	smalloc_heaps_exit();
 err_cache:
 	smalloc_page_cache_exit();
 err_map:
@@ -441,6 +450,7 @@ err_map:
 static void __exit smalloc_exit(void)
 {
 	smalloc_debugfs_exit();
+	smalloc_shrinker_exit();
 	smalloc_heaps_exit();
 	smalloc_page_cache_exit();
 	smalloc_pfn_map_exit();

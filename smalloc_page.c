@@ -359,6 +359,38 @@ static int smalloc_list_check(const struct smalloc_page *page, void *head,
 	return 0;
 }
 
+static bool smalloc_list_holds(const struct smalloc_page *page, void *head,
+			       const void *block)
+{
+	unsigned int n = 0;
+	void *b;
+
+	for (b = head; b && n <= page->capacity;
+	     b = smalloc_block_next(page, b), n++)
+		if (b == block)
+			return true;
+	return false;
+}
+
+/**
+ * smalloc_page_holds_free - is a block on one of the page's free lists?
+ * @page: owned page
+ * @block: a block of @page
+ *
+ * The exact double-free check, a walk of free, local_free and
+ * xthread_free; only called when smalloc_block_maybe_free() says so.
+ *
+ * Return: true if @block is free already.
+ */
+bool smalloc_page_holds_free(const struct smalloc_page *page, const void *block)
+{
+	long tf = atomic_long_read(&page->xthread_free) & ~SMALLOC_TF_NOTIFY;
+
+	return smalloc_list_holds(page, page->free, block) ||
+	       smalloc_list_holds(page, page->local_free, block) ||
+	       smalloc_list_holds(page, (void *)tf, block);
+}
+
 /**
  * smalloc_page_check - verify a page's lists and counts
  * @page: a page whose owner is excluded (the caller is the owner, or a

@@ -377,7 +377,7 @@ static void smalloc_idle_work(struct work_struct *work)
 	struct smalloc_cpu *sc = container_of(to_delayed_work(work),
 					      struct smalloc_cpu, idle_work);
 	unsigned int ms = READ_ONCE(smalloc_idle_drain_ms);
-	bool again = false;
+	bool again = false, now;
 	unsigned long flags;
 	int ctx;
 
@@ -387,12 +387,13 @@ static void smalloc_idle_work(struct work_struct *work)
 		preempt_enable();
 		return;
 	}
+	now = xchg(&sc->drain_now, false);
 	/* Interrupts off: no context level of this CPU is in its heap. */
 	local_irq_save(flags);
 	for (ctx = 0; ctx < SMALLOC_NR_CTX; ctx++) {
 		struct smalloc_heap *heap = &sc->heap[ctx];
 
-		if (ms && heap->heartbeats == heap->idle_mark)
+		if (now || (ms && heap->heartbeats == heap->idle_mark))
 			smalloc_heap_drain(heap);
 		heap->idle_mark = heap->heartbeats;
 		again |= smalloc_heap_has_pages(heap);
@@ -414,6 +415,22 @@ void smalloc_heap_arm_idle(struct smalloc_heap *heap)
 	if (ms && !delayed_work_pending(&sc->idle_work))
 		queue_delayed_work_on(heap->cpu, system_wq, &sc->idle_work,
 				      msecs_to_jiffies(ms));
+}
+
+/**
+ * smalloc_cpu_drain_async - have a CPU drain its heaps soon
+ * @cpu: an online CPU
+ *
+ * For the shrinker, which may run on any CPU and must not wait.
+ *
+ * Context: any but NMI.
+ */
+void smalloc_cpu_drain_async(unsigned int cpu)
+{
+	struct smalloc_cpu *sc = per_cpu_ptr(smalloc_cpus, cpu);
+
+	WRITE_ONCE(sc->drain_now, true);
+	mod_delayed_work_on(cpu, system_wq, &sc->idle_work, 0);
 }
 
 /*

@@ -36,3 +36,33 @@ void smalloc_report_invalid_free(const void *p, const char *why,
 		dump_stack();
 	}
 }
+
+/**
+ * smalloc_double_free - confirm and report a double free
+ * @page: the block's page
+ * @block: a block smalloc_block_maybe_free() flagged
+ * @ip: the caller of sfree()
+ *
+ * On the page's owner the free lists are walked to be sure.  Anyone else
+ * may not walk them, and takes the filter's word: with the page's random
+ * key in the encoding, a live block passes it only by design.
+ *
+ * Context: any.
+ * Return: true if @block was reported as freed twice (and must be left
+ * alone), false if it is live after all.
+ */
+bool smalloc_double_free(struct smalloc_page *page, void *block,
+			 unsigned long ip)
+{
+	struct smalloc_heap *heap = smalloc_heap_get();
+	bool twice = true;
+
+	if (page->heap == heap)
+		twice = smalloc_page_holds_free(page, block);
+	if (twice)
+		smalloc_stat_inc(heap, SMALLOC_DOUBLE_FREE);
+	smalloc_heap_put(heap);
+	if (twice)
+		smalloc_report_invalid_free(block, "double free", ip);
+	return twice;
+}

@@ -44,6 +44,7 @@ const char *const smalloc_stat_names[SMALLOC_NR_STATS] = {
 	[SMALLOC_LARGE_FREE]		= "large_free",
 	[SMALLOC_FOREIGN_FREE]		= "foreign_free",
 	[SMALLOC_INVALID_FREE]		= "invalid_free",
+	[SMALLOC_DOUBLE_FREE]		= "double_free",
 };
 
 static_assert(ARRAY_SIZE(smalloc_stat_names) == SMALLOC_NR_STATS);

@@ -873,6 +873,53 @@ static void foreign_and_invalid_frees_are_contained(struct kunit *test)
 	sfree(big);
 }
 
+/*
+ * A block freed twice is reported and left alone, whether the second free
+ * comes from the owner or from another CPU; a live block whose first word
+ * is zero is not mistaken for a free one.
+ */
+static void double_free_is_detected_and_contained(struct kunit *test)
+{
+	unsigned long df = smalloc_stat_sum(SMALLOC_DOUBLE_FREE);
+	struct smalloc_page *page;
+	void *p, *q, *keep, *zero;
+	unsigned int used, o;
+
+	o = other_cpu(test, 0);
+	pin_to(test, 0);
+	keep = smalloc(64, GFP_KERNEL);
+	p = smalloc(64, GFP_KERNEL);
+	q = smalloc(64, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, keep);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_ASSERT_NOT_NULL(test, q);
+	page = smalloc_ptr_to_page(p);
+	KUNIT_ASSERT_PTR_EQ(test, smalloc_ptr_to_page(q), page);
+
+	sfree(p);
+	used = page->used;
+	sfree(p);			/* owner frees twice */
+	KUNIT_EXPECT_EQ(test, page->used, used);
+	KUNIT_EXPECT_EQ(test, check_page_owned(page), 0);
+
+	free_on(o, &q, 1);
+	free_on(o, &q, 1);		/* another CPU frees twice */
+	KUNIT_EXPECT_EQ(test, smalloc_page_remote_count(page), 1);
+	KUNIT_EXPECT_EQ(test, check_page_owned(page), 0);
+	if (IS_ENABLED(CONFIG_SMALLOC_STATS))
+		KUNIT_EXPECT_EQ(test, smalloc_stat_sum(SMALLOC_DOUBLE_FREE),
+				df + 2);
+
+	zero = szalloc(64, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, zero);
+	sfree(zero);
+	if (IS_ENABLED(CONFIG_SMALLOC_STATS))
+		KUNIT_EXPECT_EQ(test, smalloc_stat_sum(SMALLOC_DOUBLE_FREE),
+				df + 2);
+	sfree(keep);
+	KUNIT_EXPECT_EQ(test, check_heap_owned(task_heap(0)), 0);
+}
+
 /* ---------------------------------------------------------------- */
 /* Interrupt contexts                                                */
 /* ---------------------------------------------------------------- */
@@ -1109,10 +1156,7 @@ static void page_alloc_failure_returns_null(struct kunit *test)
 	sfree(p);
 }
 
-/* ---------------------------------------------------------------- */
-/* CPU hotplug                                                       */
-/* ---------------------------------------------------------------- */
-
+/* Objects allocated on another CPU by alloc_here(). */
 struct hotplug_args {
 	void **objs;
 	unsigned int nr;
@@ -1132,6 +1176,46 @@ static long alloc_here(void *arg)
 	}
 	return 0;
 }
+
+/*
+ * Under memory pressure the shrinker has every CPU drain its heaps, and
+ * the empty pages go back even though no heap went idle.
+ */
+static void shrinker_scan_returns_empty_pages(struct kunit *test)
+{
+	void **objs = kunit_kcalloc(test, 512, sizeof(void *), GFP_KERNEL);
+	struct smalloc_test_ctx *ctx = test->priv;
+	struct hotplug_args a = { .nr = 200, .size = 128 };
+	unsigned int i, nr, o;
+	int waited;
+
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	o = other_cpu(test, 0);
+	a.objs = kunit_kcalloc(test, a.nr, sizeof(void *), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, a.objs);
+	pin_to(test, 0);
+	fill_one_page(test, 32, objs, &nr);
+	for (i = 0; i < nr; i++)
+		sfree(objs[i]);			/* a retired page on CPU 0 */
+	KUNIT_ASSERT_EQ(test, work_on_cpu(o, alloc_here, &a), 0);
+	for (i = 0; i < a.nr; i++)
+		sfree(a.objs[i]);		/* emptied remotely, on CPU o */
+	KUNIT_EXPECT_GT(test, atomic_long_read(&smalloc_nr_pages),
+			ctx->base_pages);
+
+	KUNIT_EXPECT_EQ(test, smalloc_shrink_scan(NULL, NULL), SHRINK_STOP);
+	for (waited = 0; waited < 5000; waited += 20) {
+		if (atomic_long_read(&smalloc_nr_pages) == ctx->base_pages)
+			break;
+		msleep(20);
+	}
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&smalloc_nr_pages),
+			ctx->base_pages);
+}
+
+/* ---------------------------------------------------------------- */
+/* CPU hotplug                                                       */
+/* ---------------------------------------------------------------- */
 
 /*
  * When a CPU goes offline its heaps are drained: empty and retired pages
@@ -1229,9 +1313,11 @@ static struct kunit_case smalloc_test_cases[] = {
 	KUNIT_CASE(bad_sizes_return_zero_ptr_or_null),
 	KUNIT_CASE(large_allocations_round_trip),
 	KUNIT_CASE(foreign_and_invalid_frees_are_contained),
+	KUNIT_CASE(double_free_is_detected_and_contained),
 	KUNIT_CASE(irq_and_softirq_alloc_with_remote_free),
 	KUNIT_CASE(direct_cache_never_points_at_released_page),
 	KUNIT_CASE(page_alloc_failure_returns_null),
+	KUNIT_CASE(shrinker_scan_returns_empty_pages),
 	KUNIT_CASE(cpu_offline_drains_heap_and_keeps_remote_frees),
 	{}
 };

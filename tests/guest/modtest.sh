@@ -233,6 +233,31 @@ held=$(stat_of pages_held)
 [ "$mode" = demo ] && grep -E '^(pages_held|bytes_held|page_free) ' "$dbg/stats" | show
 expect "pages_held is 0 after the drain (${held:-?})" [ "${held:-1}" -eq 0 ]
 
+# wait_pages_zero: poll pages_held for up to 5 s; sets $waited (x100 ms).
+wait_pages_zero() {
+	waited=0
+	while [ "$(stat_of pages_held)" != 0 ] && [ "$waited" -lt 50 ]; do
+		sleep 0.1
+		waited=$((waited + 1))
+	done
+}
+
+section "memory pressure: drop_caches runs smalloc's shrinker"
+expect "insmod smalloc_client.ko requests=20000" \
+	insmod "$client_ko" requests=20000
+expect "rmmod smalloc_client" rmmod smalloc_client
+held=$(stat_of pages_held)
+expect "pages are held after the run, with the idle drain off (${held:-?})" \
+	[ "${held:-0}" -gt 0 ]
+expect "echo 2 > /proc/sys/vm/drop_caches" sh -c "echo 2 > /proc/sys/vm/drop_caches"
+wait_pages_zero
+held=$(stat_of pages_held)
+expect "the shrinker gave every page back within 5 s (pages_held ${held:-?} after $((waited * 100)) ms)" \
+	[ "${held:-1}" -eq 0 ]
+expect "smalloc serves again after the shrinker (another client run)" \
+	insmod "$client_ko" requests=20000
+expect "rmmod smalloc_client" rmmod smalloc_client
+
 section "idle drain: idle_drain_ms=200, a short client run, then wait"
 param=/sys/module/smalloc/parameters/idle_drain_ms
 expect "set $param to 200" sh -c "echo 200 > $param"
@@ -241,11 +266,7 @@ expect "insmod smalloc_client.ko requests=20000" \
 expect "rmmod smalloc_client" rmmod smalloc_client
 held=$(stat_of pages_held)
 [ "$mode" = demo ] && echo "   pages_held right after the run: ${held:-?}"
-waited=0
-while [ "$(stat_of pages_held)" != 0 ] && [ "$waited" -lt 50 ]; do
-	sleep 0.1
-	waited=$((waited + 1))
-done
+wait_pages_zero
 held=$(stat_of pages_held)
 expect "the idle drain gave every page back within 5 s (pages_held ${held:-?} after $((waited * 100)) ms)" \
 	[ "${held:-1}" -eq 0 ]

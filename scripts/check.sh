@@ -3,12 +3,13 @@
 #
 # Every test smalloc has, in order, each timed; "make check" runs this.
 #
-#   build     smalloc.ko against Debian's 6.12 headers with W=1 and sparse
-#             (C=2); any compiler or sparse warning fails
+#   build     smalloc.ko against Debian's 6.12 and 6.1 headers with W=1 and
+#             sparse (C=2); any compiler or sparse warning fails
 #   style     checkpatch.pl --strict; scripts/kernel-doc on the API
 #   kunit     the KUnit suites under kunit_tool in QEMU (-smp 4, KASAN,
 #             lockdep, DEBUG_ATOMIC_SLEEP, DEBUG_PREEMPT, DEBUG_LIST)
-#   modtest   Debian's 6.12 kernel in QEMU: insmod, workload, debugfs, rmmod
+#   modtest   Debian's 6.12 and 6.1 kernels in QEMU: insmod, workloads,
+#             debugfs, shrinker, idle drain, rmmod
 #
 # CHECK_ONLY="build style" runs a subset.  Exits non-zero if any step fails.
 set -uo pipefail
@@ -20,9 +21,8 @@ passed=0
 failed=0
 summary=()
 
-step_build() {
-	local kdir log
-	kdir=/usr/src/linux-headers-$(deb_kver)
+build_against() {
+	local kdir=$1 log
 	log=$(mktemp)
 	make -s KDIR="$kdir" clean >/dev/null
 	if ! make KDIR="$kdir" W=1 C=2 >"$log" 2>&1; then
@@ -36,6 +36,15 @@ step_build() {
 	fi
 	rm -f "$log"
 	echo "build: smalloc.ko built against $kdir, W=1 and sparse clean"
+}
+
+step_build() {
+	local kdir
+	for kdir in /usr/src/linux-headers-"$(deb_kver)" \
+		    "$(ls -d /usr/src/linux-headers-6.1.*-amd64 | sort -V | tail -n1)"; do
+		build_against "$kdir" || return 1
+	done
+	make -s KDIR="$kdir" clean >/dev/null
 }
 
 step_style() {
@@ -54,7 +63,8 @@ step_kunit() {
 }
 
 step_modtest() {
-	scripts/qemu-modtest.sh check
+	MODTEST_KERNEL=6.12 scripts/qemu-modtest.sh check &&
+		MODTEST_KERNEL=6.1 scripts/qemu-modtest.sh check
 }
 
 scripts/deps.sh

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Install the Debian packages smalloc's build and tests need.  Idempotent:
+# Install the Debian packages smalloc's build and tests need: the 6.12
+# kernel (image, headers, source) and bookworm's default 6.1 kernel (image,
+# headers), QEMU, busybox and the kernel build tools.  Idempotent:
 # when everything is present it prints nothing and returns at once.
 # Nothing but Debian packages is fetched.
 set -euo pipefail
@@ -10,6 +12,8 @@ pkgs=(
 	linux-source-6.12
 	linux-image-6.12-amd64
 	linux-headers-6.12-amd64
+	linux-image-amd64
+	linux-headers-amd64
 	qemu-system-x86
 	busybox-static
 	build-essential bc flex bison libelf-dev libssl-dev dwarves

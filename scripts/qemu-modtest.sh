@@ -15,6 +15,7 @@
 #   MODTEST_TIMEOUT   seconds before QEMU is killed (default 300); a guest
 #                     killed by the timeout is a failure
 #   MODTEST_APPEND    extra kernel command-line arguments (init_on_alloc=0 ...)
+#   MODTEST_KERNEL    6.12 (default) or 6.1: which Debian kernel to boot
 #   MODTEST_VERBOSE   1: stream the whole console, kernel messages included
 #   KDIR              kernel build tree (default: the headers of the booted
 #                     kernel, /usr/src/linux-headers-<version>)
@@ -49,8 +50,10 @@ die() {
 
 "$repo/scripts/deps.sh"
 
-vmlinuz=$(find /boot -maxdepth 1 -name 'vmlinuz-6.12.*-amd64' | sort -V | tail -n1)
-[ -n "$vmlinuz" ] || die "no /boot/vmlinuz-6.12.*-amd64 (linux-image-6.12-amd64)"
+# MODTEST_KERNEL picks the Debian kernel: 6.12 (default) or 6.1.
+series=${MODTEST_KERNEL:-6.12}
+vmlinuz=$(find /boot -maxdepth 1 -name "vmlinuz-$series.*-amd64" | sort -V | tail -n1)
+[ -n "$vmlinuz" ] || die "no /boot/vmlinuz-$series.*-amd64 (Debian's linux-image package)"
 [ -r "$vmlinuz" ] || die "$vmlinuz is not readable (Debian installs it 0600): run as root"
 kver=${vmlinuz#/boot/vmlinuz-}
 export KDIR=${KDIR:-/usr/src/linux-headers-$kver}
@@ -72,7 +75,7 @@ done
 
 # ---- initramfs -------------------------------------------------------------
 mkdir -p "$repo/out"
-log=$repo/out/modtest-$mode.log
+log=$repo/out/modtest-$mode-$series.log
 work=$(mktemp -d "${TMPDIR:-/tmp}/qemu-modtest.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 

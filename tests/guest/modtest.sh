@@ -271,11 +271,26 @@ held=$(stat_of pages_held)
 expect "the idle drain gave every page back within 5 s (pages_held ${held:-?} after $((waited * 100)) ms)" \
 	[ "${held:-1}" -eq 0 ]
 
+if [ "$mode" = check ]; then
+	section "unload with live objects: a module that leaks 100 objects"
+	expect "insmod smalloc_modtest.ko leak=100 nr_objs=100 nr_xcpu_objs=64" \
+		insmod "$modtest_ko" leak=100 nr_objs=100 nr_xcpu_objs=64
+	expect "rmmod smalloc_modtest (its objects stay allocated)" \
+		rmmod smalloc_modtest
+	expect "smalloc counts the 50 live blocks (blocks_used $(stat_of blocks_used))" \
+		[ "$(stat_of blocks_used)" -eq 50 ]
+	expect "smalloc counts the 50 live large allocations (large_live $(stat_of large_live))" \
+		[ "$(stat_of large_live)" -eq 50 ]
+fi
+
 section "rmmod smalloc"
 expect "rmmod smalloc" rmmod smalloc
 expect "smalloc is gone from /proc/modules" eval '! loaded smalloc'
 expect "smalloc logged 'unloaded, 0 pages held'" \
 	klog_has "smalloc: unloaded, 0 pages held"
+[ "$mode" = check ] &&
+	expect "smalloc reported the objects that outlived their owner" \
+		klog_has "smalloc: unload: 50 objects and 50 large allocations were never freed"
 klog | grep -E 'smalloc(_modtest)?:' | tail -n 4 | show
 
 section "kernel log since the first insmod"

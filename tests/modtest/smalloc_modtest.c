@@ -47,6 +47,10 @@ static unsigned int nr_xcpu_objs = 2048;
 module_param(nr_xcpu_objs, uint, 0444);
 MODULE_PARM_DESC(nr_xcpu_objs, "Objects per owner CPU in the cross-CPU part");
 
+static unsigned int leak;
+module_param(leak, uint, 0444);
+MODULE_PARM_DESC(leak, "Objects to leave allocated at unload (tests smalloc's unload with live objects)");
+
 static const size_t smt_sizes[] = { 8, 24, 64, 100, 256, 1000, 4096, 20000 };
 
 /* The cross-CPU part sticks to sizes the per-CPU heaps serve. */
@@ -590,6 +594,13 @@ static int __init smt_init(void)
 	pr_info("PASS %zu sizes x %u objects, zeroing, srealloc, edge cases, cross-CPU on %u CPUs x %u objects, %lld ms\n",
 		ARRAY_SIZE(smt_sizes), nr_objs, nr_cpus, nr_xcpu_objs,
 		ktime_ms_delta(ktime_get(), start));
+
+	/* Deliberately lost: smalloc's unload must report and return them. */
+	for (i = 0; i < leak; i++)
+		if (!smalloc(i % 2 ? 48 : 20000, GFP_KERNEL))
+			return smt_fail(-ENOMEM, "leak allocation %u failed", i);
+	if (leak)
+		pr_info("left %u objects allocated on purpose\n", leak);
 	return 0;
 }
 

@@ -19,6 +19,7 @@
  *   cpus     one line per CPU and context level: pages and counters
  *   classes  one line per size class: pages, blocks, fragmentation
  *   drain    write anything: give back every empty page of every CPU
+ *   fail_pages  fault injection: the next N page allocations fail
  */
 #define pr_fmt(fmt) "smalloc: " fmt
 
@@ -312,6 +313,22 @@ static const struct file_operations drain_fops = {
 	.llseek	= noop_llseek,
 };
 
+static int fail_pages_get(void *data, u64 *val)
+{
+	*val = atomic_read(&smalloc_fail_pages);
+	return 0;
+}
+
+static int fail_pages_set(void *data, u64 val)
+{
+	if (val > INT_MAX)
+		return -EINVAL;
+	atomic_set(&smalloc_fail_pages, val);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(fail_pages_fops, fail_pages_get, fail_pages_set,
+			 "%llu\n");
+
 void smalloc_debugfs_init(void)
 {
 	smalloc_debugfs_dir = debugfs_create_dir("smalloc", NULL);
@@ -323,6 +340,8 @@ void smalloc_debugfs_init(void)
 			    &classes_fops);
 	debugfs_create_file("drain", 0200, smalloc_debugfs_dir, NULL,
 			    &drain_fops);
+	debugfs_create_file_unsafe("fail_pages", 0600, smalloc_debugfs_dir,
+				   NULL, &fail_pages_fops);
 }
 
 void smalloc_debugfs_exit(void)

@@ -242,6 +242,22 @@ wait_pages_zero() {
 	done
 }
 
+section "page allocation failures: $dbg/fail_pages"
+fails0=$(stat_of alloc_fail)
+expect "echo 3 > $dbg/fail_pages" sh -c "echo 3 > $dbg/fail_pages"
+expect "the client fails cleanly when smalloc returns NULL" \
+	eval '! insmod "$client_ko" requests=20000 2>/dev/null'
+fails1=$(stat_of alloc_fail)
+expect "alloc_fail counted the injected failures (${fails0:-?} -> ${fails1:-?})" \
+	[ "${fails1:-0}" -gt "${fails0:-0}" ]
+expect "no block is left in use after the failed run (blocks_used $(stat_of blocks_used))" \
+	[ "$(stat_of blocks_used)" -eq 0 ]
+expect "echo 0 > $dbg/fail_pages" sh -c "echo 0 > $dbg/fail_pages"
+expect "smalloc serves again once pages can be had" \
+	insmod "$client_ko" requests=20000
+expect "rmmod smalloc_client" rmmod smalloc_client
+expect "echo 1 > $dbg/drain" sh -c "echo 1 > $dbg/drain"
+
 section "memory pressure: drop_caches runs smalloc's shrinker"
 expect "insmod smalloc_client.ko requests=20000" \
 	insmod "$client_ko" requests=20000

@@ -1059,6 +1059,248 @@ static void irq_and_softirq_alloc_with_remote_free(struct kunit *test)
 }
 
 /* ---------------------------------------------------------------- */
+/* Soak                                                              */
+/* ---------------------------------------------------------------- */
+
+static unsigned int soak_ms = 3000;
+module_param(soak_ms, uint, 0644);
+MODULE_PARM_DESC(soak_ms, "How long the soak test runs (kunit.py --kernel_args smalloc.soak_ms=N)");
+
+struct soak_obj {
+	struct llist_node node;
+	u32 size;
+	u32 seed;
+	u8 data[];
+};
+
+struct soak;
+
+struct soak_cpu {
+	struct soak *s;
+	struct hrtimer hard, soft;
+	struct task_struct *task;
+	unsigned int cpu;
+	u32 rnd;
+};
+
+struct soak {
+	struct llist_head *inbox;	/* [cpu]: objects for that CPU to free */
+	struct soak_cpu *pc;		/* [cpu] */
+	atomic_long_t allocs, frees, corrupt, fails, remote;
+	bool stop;
+};
+
+static u32 soak_rand(u32 *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 17;
+	*state ^= *state << 5;
+	return *state;
+}
+
+static struct soak_obj *soak_alloc(struct soak *s, u32 *rnd, gfp_t gfp)
+{
+	u32 r = soak_rand(rnd), size, i;
+	struct soak_obj *o;
+
+	size = sizeof(*o) + (r % 64 == 0 ? 9000 + r % 4000 : r % 1024);
+	o = smalloc(size, gfp);
+	if (!o) {
+		atomic_long_inc(&s->fails);
+		return NULL;
+	}
+	o->size = size - sizeof(*o);
+	o->seed = r;
+	for (i = 0; i < o->size; i++)
+		o->data[i] = (u8)(r + i);
+	atomic_long_inc(&s->allocs);
+	return o;
+}
+
+static void soak_free(struct soak *s, struct soak_obj *o)
+{
+	u32 i;
+
+	for (i = 0; i < o->size; i++) {
+		if (o->data[i] != (u8)(o->seed + i)) {
+			atomic_long_inc(&s->corrupt);
+			break;
+		}
+	}
+	sfree(o);
+	atomic_long_inc(&s->frees);
+}
+
+/* Hand an object to a random online CPU, which will free it. */
+static void soak_send(struct soak *s, struct soak_obj *o, u32 r)
+{
+	unsigned int cpu = cpumask_nth(r % num_online_cpus(), cpu_online_mask);
+
+	if (cpu >= nr_cpu_ids)
+		cpu = cpumask_first(cpu_online_mask);
+	llist_add(&o->node, &s->inbox[cpu]);
+}
+
+static void soak_irq_alloc(struct soak_cpu *pc)
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		struct soak_obj *o = soak_alloc(pc->s, &pc->rnd, GFP_ATOMIC);
+
+		if (o)
+			soak_send(pc->s, o, soak_rand(&pc->rnd));
+	}
+}
+
+static enum hrtimer_restart soak_hard(struct hrtimer *t)
+{
+	struct soak_cpu *pc = container_of(t, struct soak_cpu, hard);
+
+	soak_irq_alloc(pc);
+	if (READ_ONCE(pc->s->stop))
+		return HRTIMER_NORESTART;
+	hrtimer_forward_now(t, ns_to_ktime(500 * NSEC_PER_USEC));
+	return HRTIMER_RESTART;
+}
+
+static enum hrtimer_restart soak_soft(struct hrtimer *t)
+{
+	struct soak_cpu *pc = container_of(t, struct soak_cpu, soft);
+
+	soak_irq_alloc(pc);
+	if (READ_ONCE(pc->s->stop))
+		return HRTIMER_NORESTART;
+	hrtimer_forward_now(t, ns_to_ktime(700 * NSEC_PER_USEC));
+	return HRTIMER_RESTART;
+}
+
+static void soak_drain_inbox(struct soak *s, unsigned int cpu)
+{
+	struct llist_node *n = llist_del_all(&s->inbox[cpu]);
+	struct soak_obj *o, *tmp;
+
+	llist_for_each_entry_safe(o, tmp, n, node)
+		soak_free(s, o);
+}
+
+static int soak_worker(void *arg)
+{
+	struct soak_cpu *pc = arg;
+	struct soak *s = pc->s;
+	struct soak_obj *keep[64] = { };
+	unsigned int i;
+
+	hrtimer_init(&pc->hard, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
+	pc->hard.function = soak_hard;
+	hrtimer_init(&pc->soft, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_SOFT);
+	pc->soft.function = soak_soft;
+	hrtimer_start(&pc->hard, ns_to_ktime(500 * NSEC_PER_USEC),
+		      HRTIMER_MODE_REL_PINNED_HARD);
+	hrtimer_start(&pc->soft, ns_to_ktime(700 * NSEC_PER_USEC),
+		      HRTIMER_MODE_REL_PINNED_SOFT);
+
+	while (!READ_ONCE(s->stop)) {
+		soak_drain_inbox(s, pc->cpu);
+		for (i = 0; i < 64; i++) {
+			u32 r = soak_rand(&pc->rnd);
+			struct soak_obj **slot = &keep[r % ARRAY_SIZE(keep)];
+			struct soak_obj *o;
+
+			if (*slot) {		/* a local free */
+				soak_free(s, *slot);
+				*slot = NULL;
+				continue;
+			}
+			o = soak_alloc(s, &pc->rnd, GFP_KERNEL);
+			if (!o)
+				continue;
+			if (r & 1) {
+				*slot = o;
+			} else {		/* a remote free, somewhere */
+				soak_send(s, o, r >> 1);
+				atomic_long_inc(&s->remote);
+			}
+		}
+		cond_resched();
+	}
+	hrtimer_cancel(&pc->hard);
+	hrtimer_cancel(&pc->soft);
+	for (i = 0; i < ARRAY_SIZE(keep); i++)
+		if (keep[i])
+			soak_free(s, keep[i]);
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(1);
+	return 0;
+}
+
+/*
+ * A bounded soak: a kthread on every CPU allocating and freeing with
+ * canaries, half of its objects sent to random CPUs to free; a hardirq and
+ * a softirq hrtimer on every CPU allocating with GFP_ATOMIC and sending
+ * theirs away too.  Zero corruption, every allocation freed, every heap
+ * consistent, every page back after a drain; on the test kernel, lockdep,
+ * KASAN and DEBUG_ATOMIC_SLEEP watch all of it.
+ */
+static void soak_every_cpu_and_context(struct kunit *test)
+{
+	struct smalloc_test_ctx *ctx = test->priv;
+	struct soak *s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
+	unsigned long df = smalloc_stat_sum(SMALLOC_DOUBLE_FREE);
+	unsigned int cpu;
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	s->inbox = kunit_kcalloc(test, nr_cpu_ids, sizeof(*s->inbox), GFP_KERNEL);
+	s->pc = kunit_kcalloc(test, nr_cpu_ids, sizeof(*s->pc), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, s->inbox);
+	KUNIT_ASSERT_NOT_NULL(test, s->pc);
+
+	cpus_read_lock();
+	/* Every inbox is ready before the first worker can send to it. */
+	for_each_online_cpu(cpu)
+		init_llist_head(&s->inbox[cpu]);
+	for_each_online_cpu(cpu) {
+		struct soak_cpu *pc = &s->pc[cpu];
+
+		pc->s = s;
+		pc->cpu = cpu;
+		pc->rnd = get_random_u32() | 1;
+		pc->task = kthread_create(soak_worker, pc, "smalloc_soak/%u", cpu);
+		if (IS_ERR(pc->task)) {
+			pc->task = NULL;
+			continue;
+		}
+		kthread_bind(pc->task, cpu);
+		wake_up_process(pc->task);
+	}
+	msleep(soak_ms);
+	WRITE_ONCE(s->stop, true);
+	for_each_online_cpu(cpu)
+		if (s->pc[cpu].task)
+			kthread_stop(s->pc[cpu].task);
+	/* Timers are cancelled: free what is still on its way. */
+	for_each_online_cpu(cpu)
+		soak_drain_inbox(s, cpu);
+	cpus_read_unlock();
+
+	kunit_info(test, "%u ms on %u CPUs: %ld allocations (%ld sent to other CPUs), %ld frees, %ld failures, %ld corrupted, %lu double frees\n",
+		   soak_ms, num_online_cpus(), atomic_long_read(&s->allocs),
+		   atomic_long_read(&s->remote), atomic_long_read(&s->frees),
+		   atomic_long_read(&s->fails), atomic_long_read(&s->corrupt),
+		   smalloc_stat_sum(SMALLOC_DOUBLE_FREE) - df);
+	KUNIT_EXPECT_GT(test, atomic_long_read(&s->allocs), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&s->corrupt), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&s->fails), 0);
+	KUNIT_EXPECT_EQ(test, smalloc_stat_sum(SMALLOC_DOUBLE_FREE), df);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&s->allocs),
+			atomic_long_read(&s->frees));
+	expect_all_heaps_consistent(test);
+	smalloc_drain_all();
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&smalloc_nr_pages),
+			ctx->base_pages);
+}
+
+/* ---------------------------------------------------------------- */
 /* Direct cache and failures                                         */
 /* ---------------------------------------------------------------- */
 
@@ -1315,6 +1557,7 @@ static struct kunit_case smalloc_test_cases[] = {
 	KUNIT_CASE(foreign_and_invalid_frees_are_contained),
 	KUNIT_CASE(double_free_is_detected_and_contained),
 	KUNIT_CASE(irq_and_softirq_alloc_with_remote_free),
+	KUNIT_CASE_SLOW(soak_every_cpu_and_context),
 	KUNIT_CASE(direct_cache_never_points_at_released_page),
 	KUNIT_CASE(page_alloc_failure_returns_null),
 	KUNIT_CASE(shrinker_scan_returns_empty_pages),

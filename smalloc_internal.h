@@ -105,6 +105,8 @@ struct smalloc_page {
 	unsigned int reserved;		/* constant */
 	unsigned int block_size;	/* constant */
 	u32 recip;			/* constant */
+	unsigned int limit;		/* constant: reserved * block_size */
+	u64 magic;			/* constant: for smalloc_block_valid() */
 	u8 class;			/* constant */
 	u8 order;			/* constant */
 	u8 flags;			/* owner: SMALLOC_PAGE_* */
@@ -217,6 +219,20 @@ static __always_inline long smalloc_block_index(const struct smalloc_page *page,
 }
 
 /*
+ * Is @p a block boundary?  smalloc_block_index(page, p) >= 0 for sfree()'s
+ * fast path: Lemire's divisibility test, off % size == 0 exactly when
+ * off * magic <= magic - 1 (mod 2^64) with magic = 2^64 / size rounded up,
+ * for every off below 2^32; one multiply and no load of size.
+ */
+static __always_inline bool smalloc_block_valid(const struct smalloc_page *page,
+						const void *p)
+{
+	unsigned long off = (unsigned long)p - (unsigned long)page->start;
+
+	return off < page->limit && (u64)off * page->magic <= page->magic - 1;
+}
+
+/*
  * Does @block look free already?  Its first word decodes to NULL or to a
  * block of the same page: true for every block on a free list, and for a
  * live block only if its owner wrote exactly such a value, which needs the
@@ -229,7 +245,7 @@ static __always_inline bool smalloc_block_maybe_free(const struct smalloc_page *
 	const void *next = smalloc_block_next(page, block);
 	unsigned long off = (unsigned long)next - (unsigned long)page->start;
 
-	return !next || off < (unsigned long)page->reserved * page->block_size;
+	return !next || off < page->limit;
 }
 
 struct smalloc_page *smalloc_page_new(unsigned int class, gfp_t gfp, int node);
@@ -281,6 +297,7 @@ enum smalloc_stat {
 	SMALLOC_FOREIGN_FREE,		/* kmalloc objects passed to kfree */
 	SMALLOC_INVALID_FREE,		/* pointers reported and ignored */
 	SMALLOC_DOUBLE_FREE,		/* of which blocks freed twice */
+	SMALLOC_POISON_BAD,		/* blocks written after free */
 	SMALLOC_NR_STATS
 };
 
@@ -437,6 +454,15 @@ void smalloc_heap_heartbeat(struct smalloc_heap *heap);
 unsigned int smalloc_heap_release_retired(struct smalloc_heap *heap);
 void smalloc_unretire(struct smalloc_heap *heap, struct smalloc_page *page);
 extern unsigned int smalloc_idle_drain_ms;
+
+/* Optional hardening (smalloc_harden.c). */
+DECLARE_STATIC_KEY_FALSE(smalloc_poison);
+extern bool smalloc_random_order;
+void smalloc_poison_block(const struct smalloc_page *page, void *block);
+void smalloc_poison_verify(const struct smalloc_page *page, void *block);
+void smalloc_poison_set(bool on);
+void smalloc_harden_init(void);
+unsigned int smalloc_carve_stride(unsigned int n, unsigned int *start);
 
 /* Bad input (smalloc_report.c). */
 void smalloc_report_invalid_free(const void *p, const char *why,

@@ -16,6 +16,7 @@
 #include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
 #include <linux/debugfs.h>
+#include <linux/gcd.h>
 #include <linux/gfp.h>
 #include <linux/kernel.h>
 #include <linux/list.h>
@@ -26,6 +27,7 @@
 #include <linux/moduleparam.h>
 #include <linux/overflow.h>
 #include <linux/percpu.h>
+#include <linux/poison.h>
 #include <linux/preempt.h>
 #include <linux/printk.h>
 #include <linux/random.h>
@@ -34,6 +36,7 @@
 #include <linux/shrinker.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/static_key.h>
 #include <linux/string.h>
 #include <linux/topology.h>
 #include <linux/vmalloc.h>

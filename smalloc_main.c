@@ -13,6 +13,7 @@
  *   smalloc_remote.c   frees from other CPUs and contexts
  *   smalloc_report.c   bad-input reports
  *   smalloc_shrink.c   the shrinker
+ *   smalloc_harden.c   optional poisoning, randomised carve order
  *   smalloc_stats.c    counters and debugfs
  *
  * Ownership
@@ -81,8 +82,11 @@ static noinline void *smalloc_alloc_slow(size_t size, gfp_t gfp)
 {
 	void *block = smalloc_heap_alloc_slow(size, gfp);
 
-	if (likely(!ZERO_OR_NULL_PTR(block)) && size <= SMALLOC_MAX_SIZE &&
-	    want_init_on_alloc(gfp))
+	if (unlikely(ZERO_OR_NULL_PTR(block)) || size > SMALLOC_MAX_SIZE)
+		return block;
+	if (static_branch_unlikely(&smalloc_poison))
+		smalloc_poison_verify(smalloc_ptr_to_page(block), block);
+	if (want_init_on_alloc(gfp))
 		memset(block, 0, smalloc_classes[smalloc_size_class(size)].size);
 	return block;
 }
@@ -123,6 +127,8 @@ void *smalloc(size_t size, gfp_t gfp)
 			smalloc_stat_inc(heap, SMALLOC_ALLOC_FAST);
 			smalloc_heap_put(heap);
 			/* Our block pins the page: block_size is stable. */
+			if (static_branch_unlikely(&smalloc_poison))
+				smalloc_poison_verify(page, block);
 			if (want_init_on_alloc(gfp))
 				memset(block, 0, page->block_size);
 			return block;
@@ -267,6 +273,44 @@ static noinline void smalloc_free_other(const void *p, unsigned long ip)
 	smalloc_report_invalid_free(p, "not allocated by smalloc or kmalloc", ip);
 }
 
+/* Give @block back to its page: locally if this heap owns it, else remotely. */
+static __always_inline void smalloc_free_block(struct smalloc_page *page,
+					       void *block)
+{
+	struct smalloc_heap *heap = smalloc_heap_get();
+
+	if (likely(page->heap == heap)) {
+		smalloc_stat_inc(heap, SMALLOC_FREE_LOCAL);
+		smalloc_heap_free_block(heap, page, block);
+	} else {
+		smalloc_free_remote(heap, page, block);
+	}
+	smalloc_heap_put(heap);
+}
+
+/*
+ * sfree() of a block that failed a fast-path check or needs more than a
+ * push: report a pointer that is not a block or a block freed twice (and
+ * leave it alone), poison or clear the block as asked, then free it.
+ */
+static noinline void smalloc_free_checked(struct smalloc_page *page,
+					  void *block, unsigned long ip)
+{
+	if (unlikely(smalloc_block_index(page, block) < 0)) {
+		smalloc_report_invalid_free(block, "not the start of a block",
+					    ip);
+		return;
+	}
+	if (smalloc_block_maybe_free(page, block) &&
+	    smalloc_double_free(page, block, ip))
+		return;
+	if (static_branch_unlikely(&smalloc_poison))
+		smalloc_poison_block(page, block);
+	else if (want_init_on_free())
+		memset(block, 0, page->block_size);
+	smalloc_free_block(page, block);
+}
+
 /**
  * sfree - free memory
  * @p: a pointer smalloc() (or kmalloc()) returned, NULL or ZERO_SIZE_PTR
@@ -282,32 +326,25 @@ static noinline void smalloc_free_other(const void *p, unsigned long ip)
 void sfree(const void *p)
 {
 	struct smalloc_page *page = smalloc_ptr_to_page(p);
-	struct smalloc_heap *heap;
 	void *block = (void *)p;
 
 	if (unlikely(!page)) {
 		smalloc_free_other(p, _RET_IP_);
 		return;
 	}
-	if (unlikely(smalloc_block_index(page, p) < 0)) {
-		smalloc_report_invalid_free(p, "not the start of a block",
-					    _RET_IP_);
+	/*
+	 * Anything but a plain free of a live block goes out of line, where
+	 * the checks are made again with their reports.  The fast path so
+	 * makes no call that returns here, and saves no registers.
+	 */
+	if (unlikely(!smalloc_block_valid(page, block) ||
+		     smalloc_block_maybe_free(page, block) ||
+		     static_branch_unlikely(&smalloc_poison) ||
+		     want_init_on_free())) {
+		smalloc_free_checked(page, block, _RET_IP_);
 		return;
 	}
-	if (unlikely(smalloc_block_maybe_free(page, block)) &&
-	    smalloc_double_free(page, block, _RET_IP_))
-		return;
-	if (want_init_on_free())
-		memset(block, 0, page->block_size);
-
-	heap = smalloc_heap_get();
-	if (likely(page->heap == heap)) {
-		smalloc_stat_inc(heap, SMALLOC_FREE_LOCAL);
-		smalloc_heap_free_block(heap, page, block);
-	} else {
-		smalloc_free_remote(heap, page, block);
-	}
-	smalloc_heap_put(heap);
+	smalloc_free_block(page, block);
 }
 EXPORT_SYMBOL_GPL(sfree);
 
@@ -411,6 +448,25 @@ void *srealloc(const void *p, size_t new_size, gfp_t gfp)
 }
 EXPORT_SYMBOL_GPL(srealloc);
 
+/**
+ * smalloc_drain - give back every empty page now
+ *
+ * Collects the frees other CPUs made into each online CPU's pages and
+ * returns every page that holds no live block, retired pages included, to
+ * the page allocator, as writing to /sys/kernel/debug/smalloc/drain does.
+ * For a caller that has just freed a large working set and wants the
+ * memory back at once rather than after the idle drain; the next burst
+ * then starts with fresh pages.
+ *
+ * Context: process context; sleeps (a work item runs on each online CPU).
+ */
+void smalloc_drain(void)
+{
+	might_sleep();
+	smalloc_drain_all();
+}
+EXPORT_SYMBOL_GPL(smalloc_drain);
+
 /* ---------------------------------------------------------------- */
 /* Module life                                                       */
 /* ---------------------------------------------------------------- */
@@ -432,6 +488,7 @@ static int __init smalloc_init(void)
 	ret = smalloc_shrinker_init();
 	if (ret)
 		goto err_heaps;
+	smalloc_harden_init();
 	smalloc_debugfs_init();
 	pr_info("%u size classes up to %u bytes, %u possible CPUs, %lu page frames mapped\n",
 		SMALLOC_NR_CLASSES, SMALLOC_MAX_SIZE, num_possible_cpus(),

@@ -162,6 +162,8 @@ struct smalloc_page *smalloc_page_new(unsigned int class, gfp_t gfp, int node)
 		.reserved	= cl->blocks,
 		.block_size	= cl->size,
 		.recip		= cl->recip,
+		.limit		= cl->blocks * cl->size,
+		.magic		= div64_u64(U64_MAX, cl->size) + 1,
 		.class		= class,
 		.order		= cl->order,
 		.key		= get_random_long(),
@@ -197,7 +199,8 @@ void smalloc_page_release(struct smalloc_page *page)
  *
  * Carves one 4 KiB page worth of blocks at a time (at least
  * SMALLOC_MIN_EXTEND), so a fresh span of small blocks costs no more than
- * the blocks about to be used touch.
+ * the blocks about to be used touch; links them in a random order unless
+ * random_order is off (smalloc_harden.c).
  *
  * Return: true if blocks were added.
  */
@@ -206,20 +209,28 @@ bool smalloc_page_extend(struct smalloc_page *page)
 	unsigned int n = page->reserved - page->capacity;
 	unsigned int max = max_t(unsigned int, PAGE_SIZE / page->block_size,
 				  SMALLOC_MIN_EXTEND);
-	void *first, *block;
-	unsigned int i;
+	unsigned int i, idx, stride;
+	void *base, *first, *block;
 
 	if (!n)
 		return false;
 	n = min(n, max);
-	first = page->start + (size_t)page->capacity * page->block_size;
+	base = page->start + (size_t)page->capacity * page->block_size;
+	stride = smalloc_carve_stride(n, &idx);
+	first = base + (size_t)idx * page->block_size;
 	block = first;
 	for (i = 1; i < n; i++) {
-		void *next = block + page->block_size;
+		void *next;
 
+		idx = (idx + stride) % n;
+		next = base + (size_t)idx * page->block_size;
+		if (static_branch_unlikely(&smalloc_poison))
+			smalloc_poison_block(page, block);
 		smalloc_block_set_next(page, block, next);
 		block = next;
 	}
+	if (static_branch_unlikely(&smalloc_poison))
+		smalloc_poison_block(page, block);
 	smalloc_block_set_next(page, block, page->free);
 	page->free = first;
 	page->capacity += n;

@@ -46,6 +46,7 @@ const char *const smalloc_stat_names[SMALLOC_NR_STATS] = {
 	[SMALLOC_FOREIGN_FREE]		= "foreign_free",
 	[SMALLOC_INVALID_FREE]		= "invalid_free",
 	[SMALLOC_DOUBLE_FREE]		= "double_free",
+	[SMALLOC_POISON_BAD]		= "poison_bad",
 };
 
 static_assert(ARRAY_SIZE(smalloc_stat_names) == SMALLOC_NR_STATS);
@@ -255,7 +256,8 @@ static int cpus_show(struct seq_file *m, void *v)
 			unsigned long st[SMALLOC_NR_STATS] = { };
 
 #ifdef CONFIG_SMALLOC_STATS
-			memcpy(st, sc->heap[ctx].stat, sizeof(st));
+			/* Owners add without atomics; a stale copy is fine. */
+			data_race(memcpy(st, sc->heap[ctx].stat, sizeof(st)));
 #endif
 			seq_printf(m, "%4u %-8s %7lu %5lu %7lu %9lu %9lu %12lu %12lu %12lu %12lu %12lu\n",
 				   cpu, smalloc_ctx_names[ctx], hs->pages,

@@ -24,5 +24,6 @@ void *srealloc(const void *p, size_t new_size, gfp_t gfp);
 void sfree(const void *p);
 void sfree_sensitive(const void *p);
 size_t smalloc_usable_size(const void *p);
+void smalloc_drain(void);
 
 #endif /* _SMALLOC_H */

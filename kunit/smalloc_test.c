@@ -920,6 +920,81 @@ static void double_free_is_detected_and_contained(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, check_heap_owned(task_heap(0)), 0);
 }
 
+/* With poisoning on, a write to a freed block is caught when it is reused. */
+static void poison_catches_write_after_free(struct kunit *test)
+{
+	void **objs = kunit_kcalloc(test, 512, sizeof(void *), GFP_KERNEL);
+	unsigned long bad = smalloc_stat_sum(SMALLOC_POISON_BAD);
+	unsigned int i, nr;
+	u8 *victim;
+
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	pin_to(test, 0);
+	smalloc_poison_set(true);	/* the test init drained every heap */
+	fill_one_page(test, 64, objs, &nr);
+	for (i = 0; i < nr; i++)
+		memset(objs[i], 0x11, 64);
+	/* A clean free and reuse is not reported. */
+	sfree(objs[0]);
+	objs[0] = smalloc(64, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, objs[0]);
+	if (IS_ENABLED(CONFIG_SMALLOC_STATS))
+		KUNIT_EXPECT_EQ(test, smalloc_stat_sum(SMALLOC_POISON_BAD), bad);
+
+	victim = objs[nr / 2];
+	sfree(victim);
+	victim[40] = 0x42;		/* the bug: a write after free */
+	objs[nr / 2] = smalloc(64, GFP_KERNEL);	/* the page's only free block */
+	KUNIT_EXPECT_PTR_EQ(test, objs[nr / 2], (void *)victim);
+	if (IS_ENABLED(CONFIG_SMALLOC_STATS))
+		KUNIT_EXPECT_EQ(test, smalloc_stat_sum(SMALLOC_POISON_BAD),
+				bad + 1);
+	for (i = 0; i < nr; i++)
+		sfree(objs[i]);
+	smalloc_drain_all();
+	smalloc_poison_set(false);
+}
+
+static bool ascending(void **objs, unsigned int nr)
+{
+	unsigned int i;
+
+	for (i = 1; i < nr; i++)
+		if (objs[i] < objs[i - 1])
+			return false;
+	return true;
+}
+
+/*
+ * With random_order on, fresh blocks do not come out in address order;
+ * with it off they do.
+ */
+static void random_order_hides_carve_order(struct kunit *test)
+{
+	void **objs = kunit_kcalloc(test, 3 * 512, sizeof(void *), GFP_KERNEL);
+	bool saved = smalloc_random_order;
+	unsigned int i, nr, shuffled = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	pin_to(test, 0);
+	WRITE_ONCE(smalloc_random_order, false);
+	fill_one_page(test, 64, objs, &nr);
+	KUNIT_EXPECT_TRUE(test, ascending(objs, nr));
+	for (i = 0; i < nr; i++)
+		sfree(objs[i]);
+	smalloc_drain_all();
+
+	WRITE_ONCE(smalloc_random_order, true);
+	for (i = 0; i < 3; i++) {
+		fill_one_page(test, 64, objs + i * 512, &nr);
+		shuffled += !ascending(objs + i * 512, nr);
+	}
+	KUNIT_EXPECT_GT(test, shuffled, 0);
+	for (i = 0; i < 3 * 512; i++)
+		sfree(objs[i]);
+	WRITE_ONCE(smalloc_random_order, saved);
+}
+
 /* ---------------------------------------------------------------- */
 /* Interrupt contexts                                                */
 /* ---------------------------------------------------------------- */
@@ -1556,6 +1631,8 @@ static struct kunit_case smalloc_test_cases[] = {
 	KUNIT_CASE(large_allocations_round_trip),
 	KUNIT_CASE(foreign_and_invalid_frees_are_contained),
 	KUNIT_CASE(double_free_is_detected_and_contained),
+	KUNIT_CASE(poison_catches_write_after_free),
+	KUNIT_CASE(random_order_hides_carve_order),
 	KUNIT_CASE(irq_and_softirq_alloc_with_remote_free),
 	KUNIT_CASE_SLOW(soak_every_cpu_and_context),
 	KUNIT_CASE(direct_cache_never_points_at_released_page),

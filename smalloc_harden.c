@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Optional hardening: poisoning of free blocks and a randomised carve
+ * order.  (Free-list pointer encoding and double-free detection are always
+ * on; see smalloc_internal.h and smalloc_report.c.)
+ *
+ * poison (module parameter, off by default): every free block is filled
+ * with POISON_FREE past its first word (which holds the encoded list
+ * pointer), and every allocation checks the fill is intact, so a write
+ * after free is reported when the block is next handed out.  It costs a
+ * memset on every free and a scan on every allocation; a static key keeps
+ * it to a patched-out jump when off.  Poisoning replaces init_on_free's
+ * zeroing while it is on.
+ *
+ * random_order (module parameter, on by default, as the distro's kmalloc
+ * has SLAB_FREELIST_RANDOM): each extension of a span's free list is
+ * linked in a random order (a random start and a random stride coprime
+ * with the count), so that the address of the next block is not implied
+ * by the address of the last.  It costs only the slow path that carves.
+ */
+#define pr_fmt(fmt) "smalloc: " fmt
+
+#include "smalloc_internal.h"
+
+DEFINE_STATIC_KEY_FALSE(smalloc_poison);
+
+static bool smalloc_param_poison;
+module_param_named(poison, smalloc_param_poison, bool, 0444);
+MODULE_PARM_DESC(poison, "Poison free blocks and check the poison on allocation (default off)");
+
+bool smalloc_random_order = true;
+module_param_named(random_order, smalloc_random_order, bool, 0644);
+MODULE_PARM_DESC(random_order, "Carve new blocks in a random order (default on)");
+
+#define SMALLOC_POISON_START	sizeof(void *)
+
+/**
+ * smalloc_poison_block - fill a free block with POISON_FREE
+ * @page: the block's page
+ * @block: the block; its first word is left for the list pointer
+ */
+void smalloc_poison_block(const struct smalloc_page *page, void *block)
+{
+	memset(block + SMALLOC_POISON_START, POISON_FREE,
+	       page->block_size - SMALLOC_POISON_START);
+}
+
+/**
+ * smalloc_poison_verify - check a block's poison as it is handed out
+ * @page: the block's page
+ * @block: the block, just taken off a free list
+ *
+ * A byte that is not POISON_FREE was written after the block was freed.
+ * The block is reported and handed out all the same: the bug is in the
+ * code that wrote it, and the new owner gets the memory it asked for.
+ *
+ * Context: any.
+ */
+void smalloc_poison_verify(const struct smalloc_page *page, void *block)
+{
+	u8 *start = block + SMALLOC_POISON_START;
+	u8 *bad = memchr_inv(start, POISON_FREE,
+			     page->block_size - SMALLOC_POISON_START);
+	struct smalloc_heap *heap;
+
+	if (likely(!bad))
+		return;
+	heap = smalloc_heap_get();
+	smalloc_stat_inc(heap, SMALLOC_POISON_BAD);
+	smalloc_heap_put(heap);
+	pr_err_ratelimited("block %p (%u bytes) was written after it was freed: byte %td is %#x\n",
+			   block, page->block_size, bad - (u8 *)block, *bad);
+}
+
+/**
+ * smalloc_poison_set - turn poisoning on or off
+ * @on: the new state
+ *
+ * Only safe when no heap holds free blocks carved or freed while it was
+ * off (at load, or after a drain with nothing allocated): those carry no
+ * poison and would be reported.  For the tests and module load.
+ *
+ * Context: process context.
+ */
+void smalloc_poison_set(bool on)
+{
+	if (on)
+		static_branch_enable(&smalloc_poison);
+	else
+		static_branch_disable(&smalloc_poison);
+}
+
+void smalloc_harden_init(void)
+{
+	smalloc_poison_set(smalloc_param_poison);
+}
+
+/**
+ * smalloc_carve_stride - how to link the blocks of one extension
+ * @n: how many blocks are carved
+ * @start: the first block's index among them
+ *
+ * Return: the stride between consecutive blocks of the list (modulo @n);
+ * 1 with *@start 0 is address order.
+ */
+unsigned int smalloc_carve_stride(unsigned int n, unsigned int *start)
+{
+	unsigned int stride;
+
+	*start = 0;
+	if (!READ_ONCE(smalloc_random_order) || n < 3)
+		return 1;
+	*start = get_random_u32() % n;
+	do {
+		stride = 1 + get_random_u32() % (n - 1);
+	} while (gcd(stride, n) != 1);
+	return stride;
+}

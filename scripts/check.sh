@@ -9,7 +9,8 @@
 #   kunit     the KUnit suites under kunit_tool in QEMU (-smp 4, KASAN,
 #             lockdep, DEBUG_ATOMIC_SLEEP, DEBUG_PREEMPT, DEBUG_LIST)
 #   modtest   Debian's 6.12 and 6.1 kernels in QEMU: insmod, workloads,
-#             debugfs, shrinker, idle drain, rmmod
+#             debugfs, shrinker, idle drain, rmmod; on 6.12 once more with
+#             poisoning on
 #
 # CHECK_ONLY="build style" runs a subset.  Exits non-zero if any step fails.
 set -uo pipefail
@@ -64,6 +65,8 @@ step_kunit() {
 
 step_modtest() {
 	MODTEST_KERNEL=6.12 scripts/qemu-modtest.sh check &&
+		MODTEST_KERNEL=6.12 MODTEST_SMALLOC_ARGS="poison=1" \
+			scripts/qemu-modtest.sh check &&
 		MODTEST_KERNEL=6.1 scripts/qemu-modtest.sh check
 }
 

@@ -16,6 +16,7 @@
 #                     killed by the timeout is a failure
 #   MODTEST_APPEND    extra kernel command-line arguments (init_on_alloc=0 ...)
 #   MODTEST_KERNEL    6.12 (default) or 6.1: which Debian kernel to boot
+#   MODTEST_SMALLOC_ARGS  extra module parameters for smalloc.ko (poison=1 ...)
 #   MODTEST_VERBOSE   1: stream the whole console, kernel messages included
 #   KDIR              kernel build tree (default: the headers of the booted
 #                     kernel, /usr/src/linux-headers-<version>)
@@ -91,6 +92,7 @@ install -m 0755 "$repo/tests/guest/modtest.sh" "$root/modtest/modtest.sh"
 install -m 0644 "$repo/smalloc.ko" "$repo/tests/modtest/smalloc_modtest.ko" \
 	"$repo/samples/smalloc_client/smalloc_client.ko" "$root/modtest/"
 echo "$mode" >"$root/modtest/mode"
+echo "${MODTEST_SMALLOC_ARGS:-}" >"$root/modtest/smalloc_args"
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
 	gzip -1 >"$work/initramfs.cpio.gz"
 

@@ -151,7 +151,9 @@ fi
 section "insmod smalloc.ko"
 # The idle drain is off until its own section, so that what the workloads
 # leave behind is still there for the counters and the explicit drain.
-expect "insmod smalloc.ko idle_drain_ms=0" insmod "$smalloc_ko" idle_drain_ms=0
+args=$(cat "$dir/smalloc_args" 2>/dev/null)
+# shellcheck disable=SC2086 # the parameters are separate words
+expect "insmod smalloc.ko idle_drain_ms=0 $args" insmod "$smalloc_ko" idle_drain_ms=0 $args
 expect "smalloc is in /proc/modules" loaded smalloc
 klog | grep 'smalloc:' | show
 
@@ -193,6 +195,8 @@ expect "alloc_fast+alloc_slow > 0 (${fast:-?}+${slow:-?})" \
 	[ $((${fast:-0} + ${slow:-0})) -gt 0 ]
 expect "free_remote > 0 (${remote:-?})" [ "${remote:-0}" -gt 0 ]
 expect "invalid_free is 0 (${invalid:-?})" [ "${invalid:-1}" -eq 0 ]
+poison_bad=$(stat_of poison_bad)
+expect "poison_bad is 0 (${poison_bad:-?})" [ "${poison_bad:-1}" -eq 0 ]
 fi
 
 section "insmod smalloc_client.ko: requests allocated on CPU 0, freed on the others"

@@ -1317,12 +1317,13 @@ static int soak_worker(void *arg)
  * consistent, every page back after a drain; on the test kernel, lockdep,
  * KASAN and DEBUG_ATOMIC_SLEEP watch all of it.
  */
-static void soak_every_cpu_and_context(struct kunit *test)
+static void soak_run(struct kunit *test, int hotplug_cpu)
 {
 	struct smalloc_test_ctx *ctx = test->priv;
 	struct soak *s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
 	unsigned long df = smalloc_stat_sum(SMALLOC_DOUBLE_FREE);
-	unsigned int cpu;
+	unsigned int cpu, cycles = 0, nr_workers = 0;
+	unsigned long end;
 
 	KUNIT_ASSERT_NOT_NULL(test, s);
 	s->inbox = kunit_kcalloc(test, nr_cpu_ids, sizeof(*s->inbox), GFP_KERNEL);
@@ -1330,10 +1331,10 @@ static void soak_every_cpu_and_context(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, s->inbox);
 	KUNIT_ASSERT_NOT_NULL(test, s->pc);
 
-	cpus_read_lock();
 	/* Every inbox is ready before the first worker can send to it. */
-	for_each_online_cpu(cpu)
+	for_each_possible_cpu(cpu)
 		init_llist_head(&s->inbox[cpu]);
+	cpus_read_lock();
 	for_each_online_cpu(cpu) {
 		struct soak_cpu *pc = &s->pc[cpu];
 
@@ -1347,23 +1348,40 @@ static void soak_every_cpu_and_context(struct kunit *test)
 		}
 		kthread_bind(pc->task, cpu);
 		wake_up_process(pc->task);
+		nr_workers++;
 	}
-	msleep(soak_ms);
+	cpus_read_unlock();
+
+	/*
+	 * With hotplug_cpu, that CPU goes down and up while everything runs:
+	 * its worker and timers move elsewhere, its heaps are drained, its
+	 * pages keep taking remote frees.
+	 */
+	end = jiffies + msecs_to_jiffies(soak_ms);
+	while (time_before(jiffies, end)) {
+		msleep(hotplug_cpu < 0 ? 100 : 150);
+		if (hotplug_cpu < 0 || remove_cpu(hotplug_cpu))
+			continue;
+		msleep(150);
+		KUNIT_EXPECT_EQ(test, add_cpu(hotplug_cpu), 0);
+		cycles++;
+	}
 	WRITE_ONCE(s->stop, true);
-	for_each_online_cpu(cpu)
+	for_each_possible_cpu(cpu)
 		if (s->pc[cpu].task)
 			kthread_stop(s->pc[cpu].task);
 	/* Timers are cancelled: free what is still on its way. */
-	for_each_online_cpu(cpu)
+	for_each_possible_cpu(cpu)
 		soak_drain_inbox(s, cpu);
-	cpus_read_unlock();
 
-	kunit_info(test, "%u ms on %u CPUs: %ld allocations (%ld sent to other CPUs), %ld frees, %ld failures, %ld corrupted, %lu double frees\n",
-		   soak_ms, num_online_cpus(), atomic_long_read(&s->allocs),
+	kunit_info(test, "%u ms, %u workers, %u offline/online cycles: %ld allocations (%ld sent to other CPUs), %ld frees, %ld failures, %ld corrupted, %lu double frees\n",
+		   soak_ms, nr_workers, cycles, atomic_long_read(&s->allocs),
 		   atomic_long_read(&s->remote), atomic_long_read(&s->frees),
 		   atomic_long_read(&s->fails), atomic_long_read(&s->corrupt),
 		   smalloc_stat_sum(SMALLOC_DOUBLE_FREE) - df);
 	KUNIT_EXPECT_GT(test, atomic_long_read(&s->allocs), 0);
+	if (hotplug_cpu >= 0)
+		KUNIT_EXPECT_GT(test, cycles, 0);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&s->corrupt), 0);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&s->fails), 0);
 	KUNIT_EXPECT_EQ(test, smalloc_stat_sum(SMALLOC_DOUBLE_FREE), df);
@@ -1373,6 +1391,21 @@ static void soak_every_cpu_and_context(struct kunit *test)
 	smalloc_drain_all();
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&smalloc_nr_pages),
 			ctx->base_pages);
+}
+
+static void soak_every_cpu_and_context(struct kunit *test)
+{
+	soak_run(test, -1);
+}
+
+/* The same soak while one CPU keeps going offline and coming back. */
+static void soak_with_cpu_hotplug(struct kunit *test)
+{
+	unsigned int cpu = cpumask_last(cpu_online_mask);
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two online CPUs");
+	soak_run(test, cpu);
 }
 
 /* ---------------------------------------------------------------- */
@@ -1635,6 +1668,7 @@ static struct kunit_case smalloc_test_cases[] = {
 	KUNIT_CASE(random_order_hides_carve_order),
 	KUNIT_CASE(irq_and_softirq_alloc_with_remote_free),
 	KUNIT_CASE_SLOW(soak_every_cpu_and_context),
+	KUNIT_CASE_SLOW(soak_with_cpu_hotplug),
 	KUNIT_CASE(direct_cache_never_points_at_released_page),
 	KUNIT_CASE(page_alloc_failure_returns_null),
 	KUNIT_CASE(shrinker_scan_returns_empty_pages),

@@ -29,8 +29,12 @@
 #define SMALLOC_DIRECT_SLOTS	((SMALLOC_DIRECT_MAX >> SMALLOC_WORD_SHIFT) + 1)
 /* Largest page order used for a class span (PAGE_ALLOC_COSTLY_ORDER). */
 #define SMALLOC_MAX_SPAN_ORDER	3
-/* A span holds at least this many blocks unless the order cap forbids. */
-#define SMALLOC_MIN_BLOCKS	8
+/*
+ * A span holds at least this many blocks unless the order cap forbids: so
+ * many that a burst does not walk from span to span on the slow path (SLUB
+ * aims at 16 or more objects per slab too).
+ */
+#define SMALLOC_MIN_BLOCKS	16
 /* Blocks carved at least per extension of a span's free list. */
 #define SMALLOC_MIN_EXTEND	8
 /* Largest request at all: what one page allocation can give. */
@@ -355,11 +359,18 @@ extern struct smalloc_page smalloc_empty_page;
  * The heap for the current CPU and context level, with preemption disabled
  * until smalloc_heap_put().  interrupt_context_level() reads preempt_count
  * only; in task context, disabled preemption is what makes the heap ours.
+ * Task context (level 0: in_task(), no NMI, hardirq or serving-softirq
+ * bit) is tested first: one test instead of computing the level.
  */
 static __always_inline struct smalloc_heap *smalloc_heap_get(void)
 {
+	struct smalloc_cpu *sc;
+
 	preempt_disable();
-	return &this_cpu_ptr(smalloc_cpus)->heap[interrupt_context_level()];
+	sc = this_cpu_ptr(smalloc_cpus);
+	if (likely(in_task()))
+		return &sc->heap[SMALLOC_CTX_TASK];
+	return &sc->heap[interrupt_context_level()];
 }
 
 static __always_inline void smalloc_heap_put(struct smalloc_heap *heap)
@@ -413,20 +424,6 @@ unsigned long smalloc_shrink_scan(struct shrinker *shrinker,
 				  struct shrink_control *sc);
 void smalloc_shrinker_exit(void);
 
-/*
- * Free a block of one of the heap's own pages: push it on local_free.
- * The rare cases (page emptied, page on the full queue) go out of line.
- */
-static __always_inline void smalloc_heap_free_block(struct smalloc_heap *heap,
-						    struct smalloc_page *page,
-						    void *block)
-{
-	smalloc_block_set_next(page, block, page->local_free);
-	page->local_free = block;
-	if (unlikely(--page->used == 0 || page->flags))
-		smalloc_heap_free_local_slow(heap, page);
-}
-
 /* Remote frees (smalloc_remote.c). */
 void smalloc_free_remote(struct smalloc_heap *heap, struct smalloc_page *page,
 			 void *block);
@@ -435,7 +432,20 @@ void smalloc_free_remote(struct smalloc_heap *heap, struct smalloc_page *page,
 #define SMALLOC_RETIRE_CYCLES		16
 #define SMALLOC_RETIRE_CYCLES_LARGE	(SMALLOC_RETIRE_CYCLES / 4)
 #define SMALLOC_RETIRE_LARGE_SIZE	1024
-#define SMALLOC_RETIRE_MAX		4	/* retired pages per class */
+/*
+ * Emptied spans a heap keeps retired per class: SMALLOC_RETIRE_MAX of one
+ * page, as many as make the same 16 pages for bigger spans, and never
+ * fewer than SMALLOC_RETIRE_MIN.  A burst of up to 16 pages per class so
+ * comes back to its own spans instead of the page allocator.
+ */
+#define SMALLOC_RETIRE_MAX		16
+#define SMALLOC_RETIRE_MIN		4
+
+static inline unsigned int smalloc_retire_max(unsigned int class)
+{
+	return max_t(unsigned int, SMALLOC_RETIRE_MAX >> smalloc_classes[class].order,
+		     SMALLOC_RETIRE_MIN);
+}
 
 /* Retired: on heap->retired (retire_expire may already have hit 0). */
 static inline bool smalloc_page_is_retired(const struct smalloc_page *page)
@@ -454,6 +464,33 @@ void smalloc_heap_heartbeat(struct smalloc_heap *heap);
 unsigned int smalloc_heap_release_retired(struct smalloc_heap *heap);
 void smalloc_unretire(struct smalloc_heap *heap, struct smalloc_page *page);
 extern unsigned int smalloc_idle_drain_ms;
+
+/*
+ * Free a block of one of the heap's own pages: push it on local_free.
+ * The rare cases (page emptied, page on the full queue) go out of line,
+ * but for the commonest way to empty a page, an alloc/free pair on a
+ * retired one: its last block comes back with local_free empty, and
+ * retiring it again would only restart its clock and put this one block
+ * back on free.  That is done here, without the call.
+ */
+static __always_inline void smalloc_heap_free_block(struct smalloc_heap *heap,
+						    struct smalloc_page *page,
+						    void *block)
+{
+	if (unlikely(page->used == 1) && !page->local_free && !page->flags &&
+	    smalloc_page_is_retired(page)) {
+		smalloc_block_set_next(page, block, page->free);
+		page->free = block;
+		page->used = 0;
+		page->retire_expire = smalloc_retire_cycles(page);
+		smalloc_stat_inc(heap, SMALLOC_PROMOTE);
+		return;
+	}
+	smalloc_block_set_next(page, block, page->local_free);
+	page->local_free = block;
+	if (unlikely(--page->used == 0 || page->flags))
+		smalloc_heap_free_local_slow(heap, page);
+}
 
 /* Optional hardening (smalloc_harden.c). */
 DECLARE_STATIC_KEY_FALSE(smalloc_poison);

@@ -91,6 +91,21 @@ static noinline void *smalloc_alloc_slow(size_t size, gfp_t gfp)
 	return block;
 }
 
+/*
+ * The fast path's block, poison-checked and zeroed as asked; out of line,
+ * so that the fast path itself saves no registers.
+ */
+static noinline void *smalloc_alloc_prepare(struct smalloc_page *page,
+					    void *block, gfp_t gfp)
+{
+	/* Our block pins the page: block_size is stable. */
+	if (static_branch_unlikely(&smalloc_poison))
+		smalloc_poison_verify(page, block);
+	if (want_init_on_alloc(gfp))
+		memset(block, 0, page->block_size);
+	return block;
+}
+
 /**
  * smalloc - allocate memory
  * @size: how many bytes of memory are required
@@ -126,11 +141,11 @@ void *smalloc(size_t size, gfp_t gfp)
 			block = smalloc_page_pop(page);
 			smalloc_stat_inc(heap, SMALLOC_ALLOC_FAST);
 			smalloc_heap_put(heap);
-			/* Our block pins the page: block_size is stable. */
 			if (static_branch_unlikely(&smalloc_poison))
-				smalloc_poison_verify(page, block);
+				return smalloc_alloc_prepare(page, block, gfp);
+			/* memset() returns the block: a tail call. */
 			if (want_init_on_alloc(gfp))
-				memset(block, 0, page->block_size);
+				return memset(block, 0, page->block_size);
 			return block;
 		}
 		smalloc_heap_put(heap);

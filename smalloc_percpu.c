@@ -52,6 +52,9 @@ void smalloc_heap_update_direct(struct smalloc_heap *heap, unsigned int class)
 	if (!cl->wmax || heap->ctx == SMALLOC_CTX_NMI)
 		return;
 	page = smalloc_queue_first(heap, class) ?: &smalloc_empty_page;
+	/* The class's slots always change together: one tells for all. */
+	if (heap->direct[cl->wmax] == page)
+		return;
 	for (w = cl->wmin; w <= cl->wmax; w++)
 		heap->direct[w] = page;
 }
@@ -95,13 +98,19 @@ static void smalloc_heap_unfull(struct smalloc_heap *heap,
  * Move a page without room to the full queue.  Remote frees into it now
  * notify the heap (delayed free).  One may have landed on xthread_free
  * just before NOTIFY was set and would notify nobody: collect once more,
- * and if that found room, the page goes straight back.
+ * and if that found room, the page goes straight back.  A page without
+ * room is in use: if it was retired and the heartbeat has not come round
+ * to it yet, it is retired no more.
  *
  * Return: true if the page has room after all.
  */
 static bool smalloc_heap_to_full(struct smalloc_heap *heap,
 				 struct smalloc_page *page)
 {
+	if (smalloc_page_is_retired(page)) {
+		smalloc_unretire(heap, page);
+		smalloc_stat_inc(heap, SMALLOC_RETIRED_REUSED);
+	}
 	page->flags |= SMALLOC_PAGE_IN_FULL;
 	list_move_tail(&page->list, &heap->full);
 	smalloc_heap_update_direct(heap, page->class);
@@ -167,8 +176,12 @@ void smalloc_heap_free_local_slow(struct smalloc_heap *heap,
  */
 void smalloc_heap_collect_delayed(struct smalloc_heap *heap)
 {
-	void *block = (void *)atomic_long_xchg(&heap->delayed_free, 0);
+	void *block;
 
+	/* Mostly empty: a read is cheaper than the locked exchange. */
+	if (!atomic_long_read(&heap->delayed_free))
+		return;
+	block = (void *)atomic_long_xchg(&heap->delayed_free, 0);
 	while (block) {
 		struct smalloc_page *page = smalloc_ptr_to_page(block);
 		void *next = smalloc_block_next(page, block);
@@ -504,7 +517,7 @@ int smalloc_heap_check(struct smalloc_heap *heap)
 	}
 	for (c = 0; c < SMALLOC_NR_CLASSES && !err; c++)
 		if (nr_retired[c] != heap->nr_retired[c] ||
-		    nr_retired[c] > SMALLOC_RETIRE_MAX)
+		    nr_retired[c] > smalloc_retire_max(c))
 			err = -EBADE;
 	if (err)
 		pr_warn("heap cpu %u ctx %d inconsistent: %d\n", heap->cpu,

@@ -11,12 +11,15 @@
  * instead of a slow path that would only move one list onto the other.
  *
  * The bound:
- *  - at most SMALLOC_RETIRE_MAX retired pages per class and heap; an
- *    emptied page beyond that goes back at once;
- *  - a retired page lives SMALLOC_RETIRE_CYCLES heartbeats (a quarter of
- *    that for blocks above SMALLOC_RETIRE_LARGE_SIZE) unless it is used
- *    again; a heartbeat is one pass of the heap's slow path, and it
- *    promotes again what was freed since;
+ *  - at most smalloc_retire_max() retired pages per class and heap (16
+ *    of one page, at least 4 of any size); an emptied page beyond that
+ *    goes back at once;
+ *  - a retired page lives SMALLOC_RETIRE_CYCLES of its heartbeats (a
+ *    quarter of that for blocks above SMALLOC_RETIRE_LARGE_SIZE) unless it
+ *    is used again; a heartbeat is one pass of the heap's slow path, and
+ *    it ages the retired page that has waited longest and promotes again
+ *    what was freed into it since (so with N pages retired, each lives N
+ *    times as many passes: at most smalloc_retire_max() per class);
  *  - a heap that stops taking its slow path is drained by the idle work
  *    after smalloc_idle_drain_ms without a heartbeat (smalloc_percpu.c),
  *    which also returns pages emptied by remote frees;
@@ -46,7 +49,8 @@ void smalloc_unretire(struct smalloc_heap *heap, struct smalloc_page *page)
 void smalloc_page_retire(struct smalloc_heap *heap, struct smalloc_page *page)
 {
 	if (!smalloc_page_is_retired(page)) {
-		if (heap->nr_retired[page->class] >= SMALLOC_RETIRE_MAX) {
+		if (heap->nr_retired[page->class] >=
+		    smalloc_retire_max(page->class)) {
 			smalloc_heap_release_page(heap, page);
 			return;
 		}
@@ -65,28 +69,46 @@ void smalloc_page_retire(struct smalloc_heap *heap, struct smalloc_page *page)
  * @heap: owned heap
  *
  * Called once per slow-path allocation.  Takes in the delayed frees, then
- * for each retired page: if it is in use again it leaves the retired list;
- * otherwise its count goes down, and at zero it goes back to the page
- * allocator, or else what was freed into it is promoted again.
+ * ages one retired page, the one that has waited longest: pages at the
+ * head of the retired list that are in use again leave it, and the first
+ * empty one counts down; at zero it goes back to the page allocator, or
+ * else what was freed into it is promoted again and it goes to the tail.
+ *
+ * One page per tick, not every page: with N pages retired each lives N
+ * times SMALLOC_RETIRE_CYCLES heartbeats.  A workload cycling through more
+ * classes than that many allocations would otherwise see every retired
+ * page expire before its class came round again, and then take the slow
+ * path, and a fresh span, on every allocation (the slow paths being the
+ * heartbeats that expired the pages).
  */
 void smalloc_heap_heartbeat(struct smalloc_heap *heap)
 {
-	struct smalloc_page *page, *tmp;
+	struct smalloc_page *page;
 
 	heap->heartbeats++;
 	smalloc_stat_inc(heap, SMALLOC_HEARTBEAT);
 	smalloc_heap_collect_delayed(heap);
+	/*
+	 * The heap is in use: its idle check must come (idle_drain_ms may
+	 * have been 0 when it took its pages).
+	 */
+	smalloc_heap_arm_idle(heap);
 
-	list_for_each_entry_safe(page, tmp, &heap->retired, retired) {
-		if (page->used) {
-			smalloc_unretire(heap, page);
-			smalloc_stat_inc(heap, SMALLOC_RETIRED_REUSED);
-		} else if (--page->retire_expire == 0) {
-			smalloc_heap_release_page(heap, page);
-			smalloc_stat_inc(heap, SMALLOC_RETIRED_RELEASED);
-		} else {
-			smalloc_page_promote(page);
-		}
+	while ((page = list_first_entry_or_null(&heap->retired,
+						struct smalloc_page, retired))) {
+		if (!page->used)
+			break;
+		smalloc_unretire(heap, page);
+		smalloc_stat_inc(heap, SMALLOC_RETIRED_REUSED);
+	}
+	if (!page)
+		return;
+	if (--page->retire_expire == 0) {
+		smalloc_heap_release_page(heap, page);
+		smalloc_stat_inc(heap, SMALLOC_RETIRED_RELEASED);
+	} else {
+		smalloc_page_promote(page);
+		list_move_tail(&page->retired, &heap->retired);
 	}
 }
 

@@ -1155,7 +1155,8 @@ struct soak_cpu {
 	struct hrtimer hard, soft;
 	struct task_struct *task;
 	unsigned int cpu;
-	u32 rnd;
+	/* One generator per context: a hardirq may interrupt the others. */
+	u32 rnd, hard_rnd, soft_rnd;
 };
 
 struct soak {
@@ -1216,15 +1217,15 @@ static void soak_send(struct soak *s, struct soak_obj *o, u32 r)
 	llist_add(&o->node, &s->inbox[cpu]);
 }
 
-static void soak_irq_alloc(struct soak_cpu *pc)
+static void soak_irq_alloc(struct soak_cpu *pc, u32 *rnd)
 {
 	int i;
 
 	for (i = 0; i < 4; i++) {
-		struct soak_obj *o = soak_alloc(pc->s, &pc->rnd, GFP_ATOMIC);
+		struct soak_obj *o = soak_alloc(pc->s, rnd, GFP_ATOMIC);
 
 		if (o)
-			soak_send(pc->s, o, soak_rand(&pc->rnd));
+			soak_send(pc->s, o, soak_rand(rnd));
 	}
 }
 
@@ -1232,7 +1233,7 @@ static enum hrtimer_restart soak_hard(struct hrtimer *t)
 {
 	struct soak_cpu *pc = container_of(t, struct soak_cpu, hard);
 
-	soak_irq_alloc(pc);
+	soak_irq_alloc(pc, &pc->hard_rnd);
 	if (READ_ONCE(pc->s->stop))
 		return HRTIMER_NORESTART;
 	hrtimer_forward_now(t, ns_to_ktime(500 * NSEC_PER_USEC));
@@ -1243,7 +1244,7 @@ static enum hrtimer_restart soak_soft(struct hrtimer *t)
 {
 	struct soak_cpu *pc = container_of(t, struct soak_cpu, soft);
 
-	soak_irq_alloc(pc);
+	soak_irq_alloc(pc, &pc->soft_rnd);
 	if (READ_ONCE(pc->s->stop))
 		return HRTIMER_NORESTART;
 	hrtimer_forward_now(t, ns_to_ktime(700 * NSEC_PER_USEC));
@@ -1341,6 +1342,8 @@ static void soak_run(struct kunit *test, int hotplug_cpu)
 		pc->s = s;
 		pc->cpu = cpu;
 		pc->rnd = get_random_u32() | 1;
+		pc->hard_rnd = get_random_u32() | 1;
+		pc->soft_rnd = get_random_u32() | 1;
 		pc->task = kthread_create(soak_worker, pc, "smalloc_soak/%u", cpu);
 		if (IS_ERR(pc->task)) {
 			pc->task = NULL;

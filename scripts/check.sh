@@ -6,6 +6,9 @@
 #   build     smalloc.ko against Debian's 6.12 and 6.1 headers with W=1 and
 #             sparse (C=2); any compiler or sparse warning fails
 #   style     checkpatch.pl --strict; scripts/kernel-doc on the API
+#   user      the allocator sources in user space (tools/testing/smalloc):
+#             the KUnit suite and harness tests under ASan+UBSan and TSan,
+#             a TSan remote-free stress, a bounded libFuzzer run
 #   kunit     the KUnit suites under kunit_tool in QEMU (-smp 4, KASAN,
 #             lockdep, DEBUG_ATOMIC_SLEEP, DEBUG_PREEMPT, DEBUG_LIST)
 #   modtest   Debian's 6.12 and 6.1 kernels in QEMU: insmod, workloads,
@@ -17,7 +20,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$repo"
 
-steps=${CHECK_ONLY:-build style kunit modtest}
+steps=${CHECK_ONLY:-build style user kunit modtest}
 passed=0
 failed=0
 summary=()
@@ -57,6 +60,10 @@ step_style() {
 		return 1
 	fi
 	echo "kernel-doc: no warnings"
+}
+
+step_user() {
+	make -C tools/testing/smalloc check
 }
 
 step_kunit() {

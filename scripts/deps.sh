@@ -6,6 +6,9 @@
 # headers), QEMU, busybox and the kernel build tools.  Idempotent:
 # when everything is present it prints nothing and returns at once.
 # Nothing but Debian packages is fetched.
+#
+# Arguments, if any, replace the default list (tools/testing/smalloc/deps.sh
+# passes the user-space harness's packages).
 set -euo pipefail
 
 pkgs=(
@@ -19,6 +22,7 @@ pkgs=(
 	build-essential bc flex bison libelf-dev libssl-dev dwarves
 	sparse cpio kmod xz-utils python3 rsync perl
 )
+[ $# -gt 0 ] && pkgs=("$@")
 
 missing=()
 for p in "${pkgs[@]}"; do

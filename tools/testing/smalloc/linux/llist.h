@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Everything the tests use from <linux/llist.h> is in the harness seam. */
+#include <linux/sched.h>

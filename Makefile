@@ -6,6 +6,9 @@
 #   make demo            the main job: build, boot Debian's 6.12 kernel in
 #                        QEMU, load smalloc, run a workload, show the stats
 #   make check           every test
+#   make bench           smalloc against kmalloc in QEMU, both init_on_alloc
+#                        policies: bench-results/kernel.csv and a table
+#                        (BENCH_QUICK=1: a quick run of a minute or two)
 #   make clean
 #
 # KDIR defaults to the running kernel's build tree; where that is missing
@@ -19,7 +22,7 @@ KDIR		?= $(if $(wildcard $(RUNNING_KDIR)/Makefile),$(RUNNING_KDIR),$(DEB_KDIR))
 
 CHECKPATCH	?= scripts/checkpatch.sh
 
-.PHONY: all modules clean deps demo check kunit modtest
+.PHONY: all modules clean deps demo check kunit modtest bench
 
 all: modules
 
@@ -33,6 +36,7 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/modtest clean 2>/dev/null || true
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/samples/smalloc_client clean 2>/dev/null || true
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/bench clean 2>/dev/null || true
 	rm -rf out
 
 demo: deps
@@ -49,3 +53,8 @@ kunit: deps
 
 modtest: deps
 	scripts/qemu-modtest.sh check
+
+# The in-kernel benchmark against kmalloc (scripts/bench.sh; the module is
+# bench/smalloc_bench.ko, not part of smalloc.ko).
+bench: deps
+	scripts/bench.sh

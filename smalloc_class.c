@@ -40,7 +40,7 @@ void smalloc_classes_init(void)
 	unsigned int c, w, prev = 0;
 
 	BUILD_BUG_ON(SMALLOC_NR_CLASSES > U8_MAX);
-	BUILD_BUG_ON(SMALLOC_DIRECT_MAX >> SMALLOC_WORD_SHIFT > U8_MAX);
+	BUILD_BUG_ON(SMALLOC_DIRECT_NR - 1 > U8_MAX);
 
 	for (c = 0; c < SMALLOC_NR_CLASSES; c++) {
 		struct smalloc_class *cl = &smalloc_classes[c];
@@ -51,12 +51,15 @@ void smalloc_classes_init(void)
 		cl->order = smalloc_class_order(size);
 		cl->blocks = (PAGE_SIZE << cl->order) / size;
 		cl->recip = (u32)div_u64((1ULL << 32) + size - 1, size);
-		cl->wmin = 0;
-		cl->wmax = 0;
 		if (size <= SMALLOC_DIRECT_MAX) {
 			cl->wmin = (prev >> SMALLOC_WORD_SHIFT) + 1;
 			cl->wmax = size >> SMALLOC_WORD_SHIFT;
+		} else {
+			cl->wmin = SMALLOC_DIRECT_BIG_BASE + c;
+			cl->wmax = cl->wmin;
 		}
+		WARN_ON((size <= SMALLOC_DIRECT_MAX) !=
+			(c < SMALLOC_NR_SMALL_CLASSES));
 		for (w = prev >> SMALLOC_WORD_SHIFT;
 		     w < size >> SMALLOC_WORD_SHIFT; w++)
 			smalloc_size_index[w] = c;

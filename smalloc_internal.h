@@ -24,9 +24,17 @@
 
 /* Largest request served from size classes; above it, whole pages. */
 #define SMALLOC_MAX_SIZE	8192
-/* Largest request served by the direct cache (one index, one pop). */
+/*
+ * The direct cache: one slot per 8 bytes of request size up to
+ * SMALLOC_DIRECT_MAX (one index, one pop, as mimalloc's pages_free_direct),
+ * then one slot per class above it, found through the class table.
+ */
 #define SMALLOC_DIRECT_MAX	1024
 #define SMALLOC_DIRECT_SLOTS	((SMALLOC_DIRECT_MAX >> SMALLOC_WORD_SHIFT) + 1)
+/* Classes up to SMALLOC_DIRECT_MAX (checked by smalloc_classes_init()). */
+#define SMALLOC_NR_SMALL_CLASSES	24
+#define SMALLOC_DIRECT_BIG_BASE	(SMALLOC_DIRECT_SLOTS - SMALLOC_NR_SMALL_CLASSES)
+#define SMALLOC_DIRECT_NR	(SMALLOC_DIRECT_BIG_BASE + SMALLOC_NR_CLASSES)
 /* Largest page order used for a class span (PAGE_ALLOC_COSTLY_ORDER). */
 #define SMALLOC_MAX_SPAN_ORDER	3
 /*
@@ -47,7 +55,7 @@ struct smalloc_class {
 	unsigned int order;	/* page order of a span of this class */
 	unsigned int blocks;	/* blocks per span */
 	u32 recip;		/* ceil(2^32 / size): block index by multiply */
-	u8 wmin, wmax;		/* direct-cache slots served (size >> 3) */
+	u8 wmin, wmax;		/* direct-cache slots served */
 };
 
 extern struct smalloc_class smalloc_classes[SMALLOC_NR_CLASSES];
@@ -63,6 +71,12 @@ static inline unsigned int smalloc_size_class(size_t size)
 static inline unsigned int smalloc_direct_slot(size_t size)
 {
 	return (size + (1 << SMALLOC_WORD_SHIFT) - 1) >> SMALLOC_WORD_SHIFT;
+}
+
+/* Direct-cache slot for SMALLOC_DIRECT_MAX < @size <= SMALLOC_MAX_SIZE. */
+static inline unsigned int smalloc_direct_big_slot(size_t size)
+{
+	return SMALLOC_DIRECT_BIG_BASE + smalloc_size_class(size);
 }
 
 void smalloc_classes_init(void);
@@ -193,18 +207,29 @@ static __always_inline bool smalloc_pfn_owned(unsigned long pfn)
 }
 
 /*
+ * ->private of the frame holding @p if smalloc owns it: a struct
+ * smalloc_page pointer for a class span, SMALLOC_LARGE_TAG set for the head
+ * of a large allocation; SMALLOC_LARGE_TAG alone for anything else.  So
+ * one test of the tag tells a block of a span from everything else.
+ */
+static __always_inline unsigned long smalloc_ptr_private(const void *p)
+{
+	unsigned long pfn = smalloc_addr_pfn(p);
+
+	if (unlikely(!smalloc_pfn_owned(pfn)))
+		return SMALLOC_LARGE_TAG;
+	return page_private(pfn_to_page(pfn));
+}
+
+/*
  * The smalloc page holding @p, or NULL if @p is not inside a class span
- * (foreign pointers, large allocations).  O(1): a bit test, the struct page
- * and its head.  Does not check that @p is a block boundary.
+ * (foreign pointers, large allocations).  O(1): a bit test and the frame's
+ * struct page.  Does not check that @p is a block boundary.
  */
 static __always_inline struct smalloc_page *smalloc_ptr_to_page(const void *p)
 {
-	unsigned long pfn = smalloc_addr_pfn(p);
-	unsigned long priv;
+	unsigned long priv = smalloc_ptr_private(p);
 
-	if (unlikely(!smalloc_pfn_owned(pfn)))
-		return NULL;
-	priv = compound_head(pfn_to_page(pfn))->private;
 	if (unlikely(priv & SMALLOC_LARGE_TAG))
 		return NULL;
 	return (struct smalloc_page *)priv;
@@ -329,7 +354,7 @@ enum smalloc_ctx {
 
 struct smalloc_heap {
 	/* Owner only. */
-	struct smalloc_page *direct[SMALLOC_DIRECT_SLOTS];
+	struct smalloc_page *direct[SMALLOC_DIRECT_NR];
 	struct list_head queue[SMALLOC_NR_CLASSES];	/* pages with room */
 	struct list_head full;				/* pages without */
 	struct list_head retired;			/* empty pages kept */

@@ -128,28 +128,34 @@ void *smalloc(size_t size, gfp_t gfp)
 {
 	struct smalloc_heap *heap;
 	struct smalloc_page *page;
+	unsigned int slot;
 	void *block;
 
 	might_alloc(gfp);
 	if (unlikely(gfp & SMALLOC_GFP_KMALLOC))
 		return kmalloc(size, gfp);
 
-	if (likely(size - 1 < SMALLOC_DIRECT_MAX)) {
-		heap = smalloc_heap_get();
-		page = heap->direct[smalloc_direct_slot(size)];
-		if (likely(page->free)) {
-			block = smalloc_page_pop(page);
-			smalloc_stat_inc(heap, SMALLOC_ALLOC_FAST);
-			smalloc_heap_put(heap);
-			if (static_branch_unlikely(&smalloc_poison))
-				return smalloc_alloc_prepare(page, block, gfp);
-			/* memset() returns the block: a tail call. */
-			if (want_init_on_alloc(gfp))
-				return memset(block, 0, page->block_size);
-			return block;
-		}
+	if (likely(size - 1 < SMALLOC_DIRECT_MAX))
+		slot = smalloc_direct_slot(size);
+	else if (size - 1 < SMALLOC_MAX_SIZE)
+		slot = smalloc_direct_big_slot(size);
+	else
+		return smalloc_alloc_slow(size, gfp);
+
+	heap = smalloc_heap_get();
+	page = heap->direct[slot];
+	if (likely(page->free)) {
+		block = smalloc_page_pop(page);
+		smalloc_stat_inc(heap, SMALLOC_ALLOC_FAST);
 		smalloc_heap_put(heap);
+		if (static_branch_unlikely(&smalloc_poison))
+			return smalloc_alloc_prepare(page, block, gfp);
+		/* memset() returns the block: a tail call. */
+		if (want_init_on_alloc(gfp))
+			return memset(block, 0, page->block_size);
+		return block;
 	}
+	smalloc_heap_put(heap);
 	return smalloc_alloc_slow(size, gfp);
 }
 EXPORT_SYMBOL_GPL(smalloc);
@@ -254,8 +260,8 @@ static struct page *smalloc_large_head(const void *p)
 
 	if (!smalloc_pfn_owned(pfn))
 		return NULL;
-	head = compound_head(pfn_to_page(pfn));
-	return (head->private & SMALLOC_LARGE_TAG) ? head : NULL;
+	head = pfn_to_page(pfn);
+	return (page_private(head) & SMALLOC_LARGE_TAG) ? head : NULL;
 }
 
 /* Everything sfree() gets that is not a block of a class span. */
@@ -340,10 +346,11 @@ static noinline void smalloc_free_checked(struct smalloc_page *page,
  */
 void sfree(const void *p)
 {
-	struct smalloc_page *page = smalloc_ptr_to_page(p);
+	unsigned long priv = smalloc_ptr_private(p);
+	struct smalloc_page *page = (struct smalloc_page *)priv;
 	void *block = (void *)p;
 
-	if (unlikely(!page)) {
+	if (unlikely(priv & SMALLOC_LARGE_TAG)) {
 		smalloc_free_other(p, _RET_IP_);
 		return;
 	}

@@ -12,11 +12,12 @@
  * turns the pointer into a pfn with one subtraction, bounds-checks it and
  * tests the bit: that answers "is this ours?" without touching any struct
  * page of memory that is not ours, so a kmalloc object, a vmalloc address
- * or a stray pointer is never misread.  Only then does it read the head
+ * or a stray pointer is never misread.  Only then does it read the frame's
  * struct page, whose ->private points at the struct smalloc_page (or
- * carries SMALLOC_LARGE_TAG).  The cost on the free path is the bit test,
- * one struct page (two if the span is compound) and the descriptor, which
- * the free touches anyway.  The alternatives cost more: validating a
+ * carries SMALLOC_LARGE_TAG).  Spans are not compound pages: every frame
+ * of a span has ->private set, so no frame needs compound_head() to find
+ * its head.  The cost on the free path is the bit test, one struct page and
+ * the descriptor, which the free touches anyway.  The alternatives cost more: validating a
  * pointer found in page->private of foreign memory needs a fault-safe read,
  * and virt_addr_valid() is an out-of-line call.  The price is memory that
  * appears above the map's limit after load (memory hotplug): spans there
@@ -102,6 +103,11 @@ static gfp_t smalloc_page_gfp(gfp_t gfp)
 	return gfp & ~(__GFP_ZERO | __GFP_COMP);
 }
 
+/*
+ * 2^@order frames; a compound page if @gfp has __GFP_COMP (large
+ * allocations, which only mark their head frame), a plain high-order block
+ * otherwise (spans, whose every frame carries ->private).
+ */
 static struct page *smalloc_alloc_frames(gfp_t gfp, int node,
 					 unsigned int order)
 {
@@ -110,8 +116,6 @@ static struct page *smalloc_alloc_frames(gfp_t gfp, int node,
 	if (unlikely(atomic_read(&smalloc_fail_pages) > 0) &&
 	    atomic_dec_if_positive(&smalloc_fail_pages) >= 0)
 		return NULL;
-	if (order)
-		gfp |= __GFP_COMP;
 	page = alloc_pages_node(node, gfp, order);
 	if (!page)
 		return NULL;
@@ -124,6 +128,13 @@ static struct page *smalloc_alloc_frames(gfp_t gfp, int node,
 	}
 	atomic_long_add(1L << order, &smalloc_nr_pages);
 	return page;
+}
+
+static void smalloc_frames_set_private(struct page *frames, unsigned long nr,
+				       unsigned long val)
+{
+	for (; nr; nr--, frames++)
+		set_page_private(frames, val);
 }
 
 static void smalloc_free_frames(struct page *page, unsigned int order)
@@ -172,7 +183,8 @@ struct smalloc_page *smalloc_page_new(unsigned int class, gfp_t gfp, int node)
 		.retired	= LIST_HEAD_INIT(page->retired),
 		.xthread_free	= ATOMIC_LONG_INIT(0),
 	};
-	frames->private = (unsigned long)page;
+	smalloc_frames_set_private(frames, 1UL << cl->order,
+				   (unsigned long)page);
 	smalloc_pfn_map_set(page_to_pfn(frames), 1UL << cl->order, true);
 	return page;
 }
@@ -189,6 +201,7 @@ void smalloc_page_release(struct smalloc_page *page)
 
 	WARN_ON_ONCE(page->used);
 	smalloc_pfn_map_set(page_to_pfn(frames), 1UL << page->order, false);
+	smalloc_frames_set_private(frames, 1UL << page->order, 0);
 	smalloc_free_frames(frames, page->order);
 	kmem_cache_free(smalloc_page_cache, page);
 }
@@ -458,7 +471,7 @@ void *smalloc_large_alloc(size_t size, gfp_t gfp, int node)
 	struct page *head;
 	unsigned long flags;
 
-	head = smalloc_alloc_frames(gfp & ~__GFP_COMP, node, order);
+	head = smalloc_alloc_frames(gfp | __GFP_COMP, node, order);
 	if (!head)
 		return NULL;
 	head->private = SMALLOC_LARGE_TAG | ((unsigned long)order << 1);

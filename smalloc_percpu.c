@@ -49,7 +49,7 @@ void smalloc_heap_update_direct(struct smalloc_heap *heap, unsigned int class)
 	struct smalloc_page *page;
 	unsigned int w;
 
-	if (!cl->wmax || heap->ctx == SMALLOC_CTX_NMI)
+	if (heap->ctx == SMALLOC_CTX_NMI)
 		return;
 	page = smalloc_queue_first(heap, class) ?: &smalloc_empty_page;
 	/* The class's slots always change together: one tells for all. */
@@ -536,7 +536,7 @@ static void smalloc_heap_init(struct smalloc_heap *heap, unsigned int cpu,
 
 	heap->cpu = cpu;
 	heap->ctx = ctx;
-	for (i = 0; i < SMALLOC_DIRECT_SLOTS; i++)
+	for (i = 0; i < SMALLOC_DIRECT_NR; i++)
 		heap->direct[i] = &smalloc_empty_page;
 	for (i = 0; i < SMALLOC_NR_CLASSES; i++)
 		INIT_LIST_HEAD(&heap->queue[i]);

@@ -1449,6 +1449,53 @@ static void direct_cache_never_points_at_released_page(struct kunit *test)
 }
 
 /*
+ * Classes above SMALLOC_DIRECT_MAX have one direct slot each: the slot
+ * follows the head of the class queue, and the second allocation of a
+ * size comes from the fast path out of the page the first one opened.
+ */
+static void direct_cache_serves_big_classes(struct kunit *test)
+{
+	static const size_t sizes[] = { 1025, 2048, 3000, 8192 };
+	struct smalloc_heap *heap = task_heap(0);
+	struct smalloc_page *page;
+	unsigned long fast;
+	unsigned int i;
+	void *p, *q;
+
+	pin_to(test, 0);
+	smalloc_drain_all();
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		unsigned int slot = smalloc_direct_big_slot(sizes[i]);
+
+		KUNIT_EXPECT_PTR_EQ(test, heap->direct[slot],
+				    &smalloc_empty_page);
+		p = smalloc(sizes[i], GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		page = smalloc_ptr_to_page(p);
+		KUNIT_ASSERT_NOT_NULL(test, page);
+		KUNIT_EXPECT_EQ(test, page->class, smalloc_size_class(sizes[i]));
+		KUNIT_EXPECT_PTR_EQ(test, heap->direct[slot], page);
+
+		fast = smalloc_stat_sum(SMALLOC_ALLOC_FAST);
+		q = smalloc(sizes[i], GFP_KERNEL);
+		KUNIT_EXPECT_PTR_EQ(test, smalloc_ptr_to_page(q), page);
+		if (IS_ENABLED(CONFIG_SMALLOC_STATS))
+			KUNIT_EXPECT_EQ(test,
+					smalloc_stat_sum(SMALLOC_ALLOC_FAST),
+					fast + 1);
+		sfree(q);
+		sfree(p);
+		KUNIT_EXPECT_EQ(test, check_heap_owned(heap), 0);
+	}
+	smalloc_drain_all();
+	for (i = 0; i < ARRAY_SIZE(sizes); i++)
+		KUNIT_EXPECT_PTR_EQ(test,
+				    heap->direct[smalloc_direct_big_slot(sizes[i])],
+				    &smalloc_empty_page);
+	expect_all_heaps_consistent(test);
+}
+
+/*
  * A failed page allocation returns NULL, counts a failure and leaves
  * every structure consistent; service resumes afterwards.
  */
@@ -1673,6 +1720,7 @@ static struct kunit_case smalloc_test_cases[] = {
 	KUNIT_CASE_SLOW(soak_every_cpu_and_context),
 	KUNIT_CASE_SLOW(soak_with_cpu_hotplug),
 	KUNIT_CASE(direct_cache_never_points_at_released_page),
+	KUNIT_CASE(direct_cache_serves_big_classes),
 	KUNIT_CASE(page_alloc_failure_returns_null),
 	KUNIT_CASE(shrinker_scan_returns_empty_pages),
 	KUNIT_CASE(cpu_offline_drains_heap_and_keeps_remote_frees),

@@ -929,6 +929,9 @@ static __always_inline struct page *_compound_head(const struct page *page)
 }
 #define compound_head(page)	((typeof(page))_compound_head(page))
 
+#define page_private(page)		((page)->private)
+#define set_page_private(page, v)	((page)->private = (v))
+
 static inline int get_order(unsigned long size)
 {
 	if (size <= PAGE_SIZE)

@@ -25,12 +25,23 @@ static const unsigned int smalloc_class_sizes[SMALLOC_NR_CLASSES] = {
 };
 
 /* Smallest order giving SMALLOC_MIN_BLOCKS blocks, capped. */
-static unsigned int smalloc_class_order(unsigned int size)
+static unsigned int smalloc_class_min_order(unsigned int size)
 {
 	unsigned int order = 0;
 
 	while (order < SMALLOC_MAX_SPAN_ORDER &&
 	       (PAGE_SIZE << order) / size < SMALLOC_MIN_BLOCKS)
+		order++;
+	return order;
+}
+
+/* Largest order up to the cap with at most SMALLOC_MAX_BLOCKS blocks. */
+static unsigned int smalloc_class_order(unsigned int size)
+{
+	unsigned int order = smalloc_class_min_order(size);
+
+	while (order < SMALLOC_MAX_SPAN_ORDER &&
+	       (PAGE_SIZE << (order + 1)) / size <= SMALLOC_MAX_BLOCKS)
 		order++;
 	return order;
 }
@@ -49,6 +60,7 @@ void smalloc_classes_init(void)
 		WARN_ON(prev >= size || size % SMALLOC_MIN_ALIGN);
 		cl->size = size;
 		cl->order = smalloc_class_order(size);
+		cl->min_order = smalloc_class_min_order(size);
 		cl->blocks = (PAGE_SIZE << cl->order) / size;
 		cl->recip = (u32)div_u64((1ULL << 32) + size - 1, size);
 		if (size <= SMALLOC_DIRECT_MAX) {

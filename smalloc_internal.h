@@ -40,9 +40,19 @@
 /*
  * A span holds at least this many blocks unless the order cap forbids: so
  * many that a burst does not walk from span to span on the slow path (SLUB
- * aims at 16 or more objects per slab too).
+ * aims at 16 or more objects per slab too).  That order is a class's
+ * min_order, what a span falls back to when its preferred order cannot be
+ * had without reclaim.
  */
 #define SMALLOC_MIN_BLOCKS	16
+/*
+ * The preferred order is the largest up to SMALLOC_MAX_SPAN_ORDER whose
+ * span holds at most this many blocks: big spans spread the descriptor
+ * (and the tail a class size leaves) over more blocks, and a burst meets
+ * the slow path less often; the bound keeps tiny classes from spans of
+ * thousands of blocks that one heap would sit on.
+ */
+#define SMALLOC_MAX_BLOCKS	512
 /* Blocks carved at least per extension of a span's free list. */
 #define SMALLOC_MIN_EXTEND	8
 /* Largest request at all: what one page allocation can give. */
@@ -52,8 +62,9 @@
 
 struct smalloc_class {
 	unsigned int size;	/* block size in bytes */
-	unsigned int order;	/* page order of a span of this class */
-	unsigned int blocks;	/* blocks per span */
+	unsigned int order;	/* preferred page order of a span */
+	unsigned int blocks;	/* blocks per span of that order */
+	unsigned int min_order;	/* fallback order: SMALLOC_MIN_BLOCKS blocks */
 	u32 recip;		/* ceil(2^32 / size): block index by multiply */
 	u8 wmin, wmax;		/* direct-cache slots served */
 };
@@ -298,8 +309,10 @@ void smalloc_page_cache_exit(void);
 
 /* Pages (4 KiB units) taken from the page allocator and not yet returned. */
 extern atomic_long_t smalloc_nr_pages;
-/* Test hook: fail this many upcoming span allocations. */
+/* Test hooks: fail this many upcoming span (or large) allocations ... */
 extern atomic_t smalloc_fail_pages;
+/* ... or attempts at a span's preferred order (it falls back). */
+extern atomic_t smalloc_fail_high_order;
 
 /* ------------------------------------------------------------------ */
 /* Statistics                                                          */
@@ -459,12 +472,13 @@ void smalloc_free_remote(struct smalloc_heap *heap, struct smalloc_page *page,
 #define SMALLOC_RETIRE_LARGE_SIZE	1024
 /*
  * Emptied spans a heap keeps retired per class: SMALLOC_RETIRE_MAX of one
- * page, as many as make the same 16 pages for bigger spans, and never
- * fewer than SMALLOC_RETIRE_MIN.  A burst of up to 16 pages per class so
- * comes back to its own spans instead of the page allocator.
+ * page, as many as make the same 16 pages for bigger spans (counted at the
+ * class's preferred order), and never fewer than SMALLOC_RETIRE_MIN.  A
+ * burst of up to 16 pages per class so comes back to its own spans instead
+ * of the page allocator.
  */
 #define SMALLOC_RETIRE_MAX		16
-#define SMALLOC_RETIRE_MIN		4
+#define SMALLOC_RETIRE_MIN		2
 
 static inline unsigned int smalloc_retire_max(unsigned int class)
 {

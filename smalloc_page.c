@@ -39,6 +39,7 @@ unsigned long *smalloc_pfn_map;
 unsigned long smalloc_pfn_limit;
 atomic_long_t smalloc_nr_pages = ATOMIC_LONG_INIT(0);
 atomic_t smalloc_fail_pages = ATOMIC_INIT(0);
+atomic_t smalloc_fail_high_order = ATOMIC_INIT(0);
 
 static struct kmem_cache *smalloc_page_cache;
 
@@ -97,6 +98,13 @@ void smalloc_page_cache_exit(void)
 	kmem_cache_destroy(smalloc_page_cache);
 }
 
+/* Consume one injected failure of @hook, if any is pending. */
+static bool smalloc_should_fail(atomic_t *hook)
+{
+	return unlikely(atomic_read(hook) > 0) &&
+	       atomic_dec_if_positive(hook) >= 0;
+}
+
 /* The flags smalloc passes on to the page allocator. */
 static gfp_t smalloc_page_gfp(gfp_t gfp)
 {
@@ -113,9 +121,6 @@ static struct page *smalloc_alloc_frames(gfp_t gfp, int node,
 {
 	struct page *page;
 
-	if (unlikely(atomic_read(&smalloc_fail_pages) > 0) &&
-	    atomic_dec_if_positive(&smalloc_fail_pages) >= 0)
-		return NULL;
 	page = alloc_pages_node(node, gfp, order);
 	if (!page)
 		return NULL;
@@ -156,36 +161,51 @@ static void smalloc_free_frames(struct page *page, unsigned int order)
 struct smalloc_page *smalloc_page_new(unsigned int class, gfp_t gfp, int node)
 {
 	const struct smalloc_class *cl = &smalloc_classes[class];
+	unsigned int order = cl->order, blocks;
 	struct smalloc_page *page;
-	struct page *frames;
+	struct page *frames = NULL;
 
+	if (smalloc_should_fail(&smalloc_fail_pages))
+		return NULL;
 	gfp = smalloc_page_gfp(gfp);
 	page = kmem_cache_alloc_node(smalloc_page_cache, gfp, node);
 	if (!page)
 		return NULL;
-	frames = smalloc_alloc_frames(gfp, node, cl->order);
+	/*
+	 * As SLUB's allocate_slab(): the preferred order only if it comes
+	 * without retrying reclaim, then the order that still gives
+	 * SMALLOC_MIN_BLOCKS blocks, with the caller's flags.
+	 */
+	if (order > cl->min_order &&
+	    !smalloc_should_fail(&smalloc_fail_high_order))
+		frames = smalloc_alloc_frames((gfp | __GFP_NOWARN | __GFP_NORETRY) &
+					      ~__GFP_NOFAIL, node, order);
+	if (!frames) {
+		order = cl->min_order;
+		frames = smalloc_alloc_frames(gfp, node, order);
+	}
 	if (!frames) {
 		kmem_cache_free(smalloc_page_cache, page);
 		return NULL;
 	}
 
+	blocks = (PAGE_SIZE << order) / cl->size;
 	*page = (struct smalloc_page) {
-		.reserved	= cl->blocks,
+		.reserved	= blocks,
 		.block_size	= cl->size,
 		.recip		= cl->recip,
-		.limit		= cl->blocks * cl->size,
+		.limit		= blocks * cl->size,
 		.magic		= div64_u64(U64_MAX, cl->size) + 1,
 		.class		= class,
-		.order		= cl->order,
+		.order		= order,
 		.key		= get_random_long(),
 		.start		= page_address(frames),
 		.list		= LIST_HEAD_INIT(page->list),
 		.retired	= LIST_HEAD_INIT(page->retired),
 		.xthread_free	= ATOMIC_LONG_INIT(0),
 	};
-	smalloc_frames_set_private(frames, 1UL << cl->order,
-				   (unsigned long)page);
-	smalloc_pfn_map_set(page_to_pfn(frames), 1UL << cl->order, true);
+	smalloc_frames_set_private(frames, 1UL << order, (unsigned long)page);
+	smalloc_pfn_map_set(page_to_pfn(frames), 1UL << order, true);
 	return page;
 }
 
@@ -471,6 +491,8 @@ void *smalloc_large_alloc(size_t size, gfp_t gfp, int node)
 	struct page *head;
 	unsigned long flags;
 
+	if (smalloc_should_fail(&smalloc_fail_pages))
+		return NULL;
 	head = smalloc_alloc_frames(gfp | __GFP_COMP, node, order);
 	if (!head)
 		return NULL;

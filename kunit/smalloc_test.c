@@ -355,13 +355,15 @@ static void retire_ends_when_page_is_reused(struct kunit *test)
 }
 
 /*
- * At most SMALLOC_RETIRE_MAX emptied pages of a class are kept; more go
+ * At most smalloc_retire_max() emptied spans of a class are kept; more go
  * back at once.
  */
 static void retire_keeps_at_most_max_pages(struct kunit *test)
 {
-	unsigned int per_page = smalloc_classes[smalloc_size_class(256)].blocks;
-	unsigned int pages = SMALLOC_RETIRE_MAX + 3, i, n = pages * per_page;
+	const unsigned int class = smalloc_size_class(256);
+	const struct smalloc_class *cl = &smalloc_classes[class];
+	unsigned int max = smalloc_retire_max(class);
+	unsigned int spans = max + 3, i, n = spans * cl->blocks;
 	void **objs = kunit_kcalloc(test, n, sizeof(void *), GFP_KERNEL);
 	struct smalloc_test_ctx *ctx = test->priv;
 	struct smalloc_heap *heap = task_heap(0);
@@ -374,13 +376,12 @@ static void retire_keeps_at_most_max_pages(struct kunit *test)
 		KUNIT_ASSERT_NOT_NULL(test, objs[i]);
 	}
 	held = atomic_long_read(&smalloc_nr_pages) - ctx->base_pages;
-	KUNIT_EXPECT_EQ(test, held, (long)pages);
+	KUNIT_EXPECT_EQ(test, held, (long)spans << cl->order);
 	for (i = 0; i < n; i++)
 		sfree(objs[i]);
-	KUNIT_EXPECT_EQ(test, heap->nr_retired[smalloc_size_class(256)],
-			SMALLOC_RETIRE_MAX);
+	KUNIT_EXPECT_EQ(test, heap->nr_retired[class], max);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&smalloc_nr_pages) -
-			ctx->base_pages, (long)SMALLOC_RETIRE_MAX);
+			ctx->base_pages, (long)max << cl->order);
 	KUNIT_EXPECT_EQ(test, check_heap_owned(heap), 0);
 }
 
@@ -1496,6 +1497,64 @@ static void direct_cache_serves_big_classes(struct kunit *test)
 }
 
 /*
+ * A span whose preferred order cannot be had falls back to the order that
+ * still gives SMALLOC_MIN_BLOCKS blocks; its descriptor says what it got,
+ * and the class's next span is of the preferred order again.
+ */
+static void span_falls_back_to_min_order(struct kunit *test)
+{
+	const unsigned int size = 64, class = smalloc_size_class(size);
+	const struct smalloc_class *cl = &smalloc_classes[class];
+	struct smalloc_test_ctx *ctx = test->priv;
+	struct smalloc_heap *heap = task_heap(0);
+	struct smalloc_page *small, *big;
+	unsigned int i, n;
+	void **objs;
+
+	KUNIT_ASSERT_GT(test, cl->order, cl->min_order);
+	n = (PAGE_SIZE << cl->min_order) / size;
+	objs = kunit_kcalloc(test, n + 1, sizeof(void *), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	pin_to(test, 0);
+	smalloc_drain_all();
+	KUNIT_ASSERT_TRUE(test, list_empty(&heap->queue[class]));
+
+	atomic_set(&smalloc_fail_high_order, 1);
+	objs[0] = smalloc(size, GFP_KERNEL);
+	atomic_set(&smalloc_fail_high_order, 0);
+	KUNIT_ASSERT_NOT_NULL(test, objs[0]);
+	small = smalloc_ptr_to_page(objs[0]);
+	KUNIT_ASSERT_NOT_NULL(test, small);
+	KUNIT_EXPECT_EQ(test, small->order, cl->min_order);
+	KUNIT_EXPECT_EQ(test, small->reserved, n);
+	KUNIT_EXPECT_EQ(test, small->limit, n * size);
+
+	/* Fill it: the block after its last one opens a preferred span. */
+	for (i = 1; i <= n; i++) {
+		objs[i] = smalloc(size, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, objs[i]);
+	}
+	for (i = 1; i < n; i++)
+		KUNIT_EXPECT_PTR_EQ(test, smalloc_ptr_to_page(objs[i]), small);
+	big = smalloc_ptr_to_page(objs[n]);
+	KUNIT_ASSERT_NOT_NULL(test, big);
+	KUNIT_EXPECT_PTR_NE(test, big, small);
+	KUNIT_EXPECT_EQ(test, big->order, cl->order);
+	KUNIT_EXPECT_EQ(test, big->reserved, cl->blocks);
+	KUNIT_EXPECT_EQ(test, check_heap_owned(heap), 0);
+
+	/* The block past the small span's end is no block of it. */
+	KUNIT_EXPECT_FALSE(test, smalloc_block_valid(small,
+						     small->start + n * size));
+	for (i = 0; i <= n; i++)
+		sfree(objs[i]);
+	KUNIT_EXPECT_EQ(test, check_heap_owned(heap), 0);
+	smalloc_drain_all();
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&smalloc_nr_pages),
+			ctx->base_pages);
+}
+
+/*
  * A failed page allocation returns NULL, counts a failure and leaves
  * every structure consistent; service resumes afterwards.
  */
@@ -1685,6 +1744,7 @@ static void smalloc_test_exit(struct kunit *test)
 
 	set_cpus_allowed_ptr(current, cpu_possible_mask);
 	atomic_set(&smalloc_fail_pages, 0);
+	atomic_set(&smalloc_fail_high_order, 0);
 	smalloc_drain_all();
 	/* Every test frees what it allocated: all pages go back. */
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&smalloc_nr_pages),
@@ -1721,6 +1781,7 @@ static struct kunit_case smalloc_test_cases[] = {
 	KUNIT_CASE_SLOW(soak_with_cpu_hotplug),
 	KUNIT_CASE(direct_cache_never_points_at_released_page),
 	KUNIT_CASE(direct_cache_serves_big_classes),
+	KUNIT_CASE(span_falls_back_to_min_order),
 	KUNIT_CASE(page_alloc_failure_returns_null),
 	KUNIT_CASE(shrinker_scan_returns_empty_pages),
 	KUNIT_CASE(cpu_offline_drains_heap_and_keeps_remote_frees),

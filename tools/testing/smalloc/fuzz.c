@@ -350,9 +350,12 @@ static void step(void)
 		smalloc_heap_put(heap);
 		break;
 	case 13:
-		switch (get8() % 3) {
+		switch (get8() % 4) {
 		case 0:
 			atomic_set(&smalloc_fail_pages, get8() % 4);
+			break;
+		case 3:
+			atomic_set(&smalloc_fail_high_order, get8() % 8);
 			break;
 		case 1:
 			WRITE_ONCE(harness_fail_kmem_allocs, get8() % 4);
@@ -435,6 +438,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 
 	/* Everything back: free, bring every CPU up, drain. */
 	atomic_set(&smalloc_fail_pages, 0);
+	atomic_set(&smalloc_fail_high_order, 0);
 	WRITE_ONCE(harness_fail_kmem_allocs, 0);
 	WRITE_ONCE(harness_fail_page_allocs, 0);
 	for (i = 0; i < SLOTS; i++)

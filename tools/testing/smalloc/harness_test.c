@@ -113,7 +113,17 @@ static void descriptor_alloc_failure_returns_null(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, p);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&smalloc_nr_pages), pages);
 	KUNIT_EXPECT_EQ(test, harness_kmem_live(), descs);
+	/* The page allocator refuses the preferred order: a smaller span. */
 	__atomic_store_n(&harness_fail_page_allocs, 1, __ATOMIC_RELAXED);
+	p = smalloc(700, GFP_ATOMIC | __GFP_NOWARN);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_EQ(test, smalloc_ptr_to_page(p)->order,
+			smalloc_classes[smalloc_size_class(700)].min_order);
+	sfree(p);
+	harness_drain();
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&smalloc_nr_pages), pages);
+	/* ... and both orders: NULL, and the descriptor goes back. */
+	__atomic_store_n(&harness_fail_page_allocs, 2, __ATOMIC_RELAXED);
 	p = smalloc(700, GFP_ATOMIC | __GFP_NOWARN);
 	KUNIT_EXPECT_NULL(test, p);
 	KUNIT_EXPECT_EQ(test, harness_kmem_live(), descs);

@@ -140,6 +140,7 @@ struct smalloc_page {
 	u8 order;			/* constant */
 	u8 flags;			/* owner: SMALLOC_PAGE_* */
 	u8 retire_expire;		/* owner: heartbeats left while retired */
+	u8 retire_cycles;		/* constant: retire_expire's start */
 	unsigned long key;		/* constant */
 	void *start;			/* constant: span address */
 	struct smalloc_heap *heap;	/* constant: owning heap */
@@ -149,6 +150,7 @@ struct smalloc_page {
 };
 
 #define SMALLOC_PAGE_IN_FULL	0x1	/* on heap->full */
+#define SMALLOC_PAGE_IN_RETIRED	0x2	/* on heap->retired */
 
 /*
  * Set on xthread_free while the page sits on heap->full: the next remote
@@ -269,7 +271,12 @@ static __always_inline bool smalloc_block_valid(const struct smalloc_page *page,
 {
 	unsigned long off = (unsigned long)p - (unsigned long)page->start;
 
-	return off < page->limit && (u64)off * page->magic <= page->magic - 1;
+	/*
+	 * Past the end, test 1 instead, which no block size divides: one
+	 * branch for the caller rather than two.
+	 */
+	off = off < page->limit ? off : 1;
+	return (u64)off * page->magic <= page->magic - 1;
 }
 
 /*
@@ -283,9 +290,10 @@ static __always_inline bool smalloc_block_maybe_free(const struct smalloc_page *
 						     const void *block)
 {
 	const void *next = smalloc_block_next(page, block);
-	unsigned long off = (unsigned long)next - (unsigned long)page->start;
+	unsigned long start = (unsigned long)page->start;
 
-	return !next || off < page->limit;
+	/* NULL tested as the span's first block: one branch, not two. */
+	return (next ? (unsigned long)next : start) - start < page->limit;
 }
 
 struct smalloc_page *smalloc_page_new(unsigned int class, gfp_t gfp, int node);
@@ -489,12 +497,12 @@ static inline unsigned int smalloc_retire_max(unsigned int class)
 /* Retired: on heap->retired (retire_expire may already have hit 0). */
 static inline bool smalloc_page_is_retired(const struct smalloc_page *page)
 {
-	return !list_empty(&page->retired);
+	return page->flags & SMALLOC_PAGE_IN_RETIRED;
 }
 
-static inline unsigned int smalloc_retire_cycles(const struct smalloc_page *page)
+static inline unsigned int smalloc_retire_cycles(unsigned int block_size)
 {
-	return page->block_size <= SMALLOC_RETIRE_LARGE_SIZE ?
+	return block_size <= SMALLOC_RETIRE_LARGE_SIZE ?
 		SMALLOC_RETIRE_CYCLES : SMALLOC_RETIRE_CYCLES_LARGE;
 }
 
@@ -516,18 +524,19 @@ static __always_inline void smalloc_heap_free_block(struct smalloc_heap *heap,
 						    struct smalloc_page *page,
 						    void *block)
 {
-	if (unlikely(page->used == 1) && !page->local_free && !page->flags &&
-	    smalloc_page_is_retired(page)) {
+	/* used == 1 and flags == SMALLOC_PAGE_IN_RETIRED, in one test. */
+	if (unlikely(!((page->used ^ 1) |
+		       (page->flags ^ SMALLOC_PAGE_IN_RETIRED))) &&
+	    !page->local_free) {
 		smalloc_block_set_next(page, block, page->free);
 		page->free = block;
 		page->used = 0;
-		page->retire_expire = smalloc_retire_cycles(page);
-		smalloc_stat_inc(heap, SMALLOC_PROMOTE);
+		page->retire_expire = page->retire_cycles;
 		return;
 	}
 	smalloc_block_set_next(page, block, page->local_free);
 	page->local_free = block;
-	if (unlikely(--page->used == 0 || page->flags))
+	if (unlikely(--page->used == 0 || (page->flags & SMALLOC_PAGE_IN_FULL)))
 		smalloc_heap_free_local_slow(heap, page);
 }
 

@@ -198,6 +198,7 @@ struct smalloc_page *smalloc_page_new(unsigned int class, gfp_t gfp, int node)
 		.magic		= div64_u64(U64_MAX, cl->size) + 1,
 		.class		= class,
 		.order		= order,
+		.retire_cycles	= smalloc_retire_cycles(cl->size),
 		.key		= get_random_long(),
 		.start		= page_address(frames),
 		.list		= LIST_HEAD_INIT(page->list),

@@ -477,6 +477,7 @@ static int smalloc_cpu_dead(unsigned int cpu)
 int smalloc_heap_check(struct smalloc_heap *heap)
 {
 	unsigned int nr_retired[SMALLOC_NR_CLASSES] = { };
+	unsigned int flagged = 0, listed = 0;
 	struct smalloc_page *page;
 	unsigned int c, w;
 	int err = 0;
@@ -489,6 +490,7 @@ int smalloc_heap_check(struct smalloc_heap *heap)
 			if (page->heap != heap || page->class != c ||
 			    (page->flags & SMALLOC_PAGE_IN_FULL))
 				err = -EINVAL;
+			flagged += smalloc_page_is_retired(page);
 			if (!err)
 				err = smalloc_page_check(page);
 			if (err)
@@ -511,10 +513,14 @@ int smalloc_heap_check(struct smalloc_heap *heap)
 		if (err)
 			break;
 		if (page->heap != heap ||
-		    (page->flags & SMALLOC_PAGE_IN_FULL))
+		    page->flags != SMALLOC_PAGE_IN_RETIRED)
 			err = -EINVAL;
 		nr_retired[page->class]++;
+		listed++;
 	}
+	/* Retired pages sit in their class queue, never on the full one. */
+	if (!err && flagged != listed)
+		err = -EBADE;
 	for (c = 0; c < SMALLOC_NR_CLASSES && !err; c++)
 		if (nr_retired[c] != heap->nr_retired[c] ||
 		    nr_retired[c] > smalloc_retire_max(c))

@@ -12,8 +12,8 @@
  *
  * The bound:
  *  - at most smalloc_retire_max() retired pages per class and heap (16
- *    of one page, at least 4 of any size); an emptied page beyond that
- *    goes back at once;
+ *    pages' worth, at least 2 spans of any size); an emptied page beyond
+ *    that goes back at once;
  *  - a retired page lives SMALLOC_RETIRE_CYCLES of its heartbeats (a
  *    quarter of that for blocks above SMALLOC_RETIRE_LARGE_SIZE) unless it
  *    is used again; a heartbeat is one pass of the heap's slow path, and
@@ -37,6 +37,7 @@ MODULE_PARM_DESC(idle_drain_ms,
 void smalloc_unretire(struct smalloc_heap *heap, struct smalloc_page *page)
 {
 	list_del_init(&page->retired);
+	page->flags &= ~SMALLOC_PAGE_IN_RETIRED;
 	heap->nr_retired[page->class]--;
 	page->retire_expire = 0;
 }
@@ -55,12 +56,13 @@ void smalloc_page_retire(struct smalloc_heap *heap, struct smalloc_page *page)
 			return;
 		}
 		list_add_tail(&page->retired, &heap->retired);
+		page->flags |= SMALLOC_PAGE_IN_RETIRED;
 		heap->nr_retired[page->class]++;
 		smalloc_stat_inc(heap, SMALLOC_PAGE_RETIRED);
 		smalloc_heap_arm_idle(heap);
 	}
 	/* New, or reused and emptied again before a heartbeat noticed. */
-	page->retire_expire = smalloc_retire_cycles(page);
+	page->retire_expire = page->retire_cycles;
 	smalloc_page_promote(page);
 }
 

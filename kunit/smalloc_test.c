@@ -281,7 +281,7 @@ static void retire_releases_after_exact_heartbeats(struct kunit *test)
 	page = fill_one_page(test, 48, objs, &nr);
 	for (i = 0; i < nr; i++)
 		sfree(objs[i]);
-	cycles = smalloc_retire_cycles(page);
+	cycles = page->retire_cycles;
 	KUNIT_EXPECT_EQ(test, cycles, SMALLOC_RETIRE_CYCLES);
 	KUNIT_EXPECT_GT(test, atomic_long_read(&smalloc_nr_pages),
 			ctx->base_pages);

@@ -460,6 +460,7 @@ void smalloc_heap_collect_delayed(struct smalloc_heap *heap);
 bool smalloc_heap_drain(struct smalloc_heap *heap);
 unsigned long smalloc_heap_destroy(struct smalloc_heap *heap);
 int smalloc_heap_check(struct smalloc_heap *heap);
+long smalloc_check_this_cpu(void *unused);
 int smalloc_heaps_init(void);
 void smalloc_heaps_exit(void);
 void smalloc_drain_all(void);

@@ -531,6 +531,32 @@ int smalloc_heap_check(struct smalloc_heap *heap)
 	return err;
 }
 
+/**
+ * smalloc_check_this_cpu - check every heap of the current CPU
+ * @unused: for work_on_cpu()
+ *
+ * Runs smalloc_heap_check() on the CPU's heaps of all context levels with
+ * interrupts off, which makes the caller the owner of each of them (the
+ * tests' way of checking a CPU, through work_on_cpu()).
+ *
+ * Context: process context, bound to the CPU.
+ * Return: 0 if every heap is consistent, else the first error.
+ */
+long smalloc_check_this_cpu(void *unused)
+{
+	struct smalloc_cpu *sc;
+	unsigned long flags;
+	long err = 0;
+	int ctx;
+
+	local_irq_save(flags);
+	sc = this_cpu_ptr(smalloc_cpus);
+	for (ctx = 0; ctx < SMALLOC_NR_CTX && !err; ctx++)
+		err = smalloc_heap_check(&sc->heap[ctx]);
+	local_irq_restore(flags);
+	return err;
+}
+
 /* ---------------------------------------------------------------- */
 /* Set-up and tear-down                                              */
 /* ---------------------------------------------------------------- */

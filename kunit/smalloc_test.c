@@ -63,30 +63,22 @@ static unsigned int list_len(const struct smalloc_page *page, void *head)
 	return n;
 }
 
-static int check_heap_owned(struct smalloc_heap *heap)
-{
-	int err;
-
-	preempt_disable();
-	err = smalloc_heap_check(heap);
-	preempt_enable();
-	return err;
-}
-
 /*
  * Calls into the owner-only internals.  The test thread is pinned and is
  * the only user of its CPU's task heap, so it may read the heap between
  * these calls with preemption on (KUnit expectations may sleep).
  */
-static int check_page_owned(struct smalloc_page *page)
-{
-	int err;
+#define as_owner(call) ({			\
+	typeof(call) __ret;			\
+						\
+	preempt_disable();			\
+	__ret = (call);				\
+	preempt_enable();			\
+	__ret;					\
+})
 
-	preempt_disable();
-	err = smalloc_page_check(page);
-	preempt_enable();
-	return err;
-}
+#define check_heap_owned(heap)	as_owner(smalloc_heap_check(heap))
+#define check_page_owned(page)	as_owner(smalloc_page_check(page))
 
 static void heartbeat(struct smalloc_heap *heap)
 {
@@ -95,29 +87,13 @@ static void heartbeat(struct smalloc_heap *heap)
 	preempt_enable();
 }
 
-/* Check every heap of every online CPU, as its owner (irqs off). */
-static long check_cpu_heaps(void *unused)
-{
-	struct smalloc_cpu *sc;
-	unsigned long flags;
-	long err = 0;
-	int ctx;
-
-	local_irq_save(flags);
-	sc = this_cpu_ptr(smalloc_cpus);
-	for (ctx = 0; ctx < SMALLOC_NR_CTX && !err; ctx++)
-		err = smalloc_heap_check(&sc->heap[ctx]);
-	local_irq_restore(flags);
-	return err;
-}
-
 static void expect_all_heaps_consistent(struct kunit *test)
 {
 	unsigned int cpu;
 
 	cpus_read_lock();
 	for_each_online_cpu(cpu)
-		KUNIT_EXPECT_EQ_MSG(test, work_on_cpu(cpu, check_cpu_heaps, NULL),
+		KUNIT_EXPECT_EQ_MSG(test, work_on_cpu(cpu, smalloc_check_this_cpu, NULL),
 				    0, "heaps of CPU %u", cpu);
 	cpus_read_unlock();
 }
@@ -1035,30 +1011,34 @@ static void irq_alloc_some(struct irq_test *t, u8 ctx)
 	}
 }
 
+/* One timer tick: allocate in @ctx (which the tick must be in), re-arm. */
+static enum hrtimer_restart irq_test_tick(struct irq_test *t,
+					  struct hrtimer *timer, bool in_ctx,
+					  enum smalloc_ctx ctx,
+					  unsigned int period_us)
+{
+	if (!in_ctx)
+		atomic_inc(&t->wrong_ctx);
+	irq_alloc_some(t, ctx);
+	if (READ_ONCE(t->stop))
+		return HRTIMER_NORESTART;
+	hrtimer_forward_now(timer, ns_to_ktime(period_us * NSEC_PER_USEC));
+	return HRTIMER_RESTART;
+}
+
 static enum hrtimer_restart irq_test_hard(struct hrtimer *timer)
 {
 	struct irq_test *t = container_of(timer, struct irq_test, hard);
 
-	if (!in_hardirq())
-		atomic_inc(&t->wrong_ctx);
-	irq_alloc_some(t, SMALLOC_CTX_HARDIRQ);
-	if (READ_ONCE(t->stop))
-		return HRTIMER_NORESTART;
-	hrtimer_forward_now(timer, ns_to_ktime(200 * NSEC_PER_USEC));
-	return HRTIMER_RESTART;
+	return irq_test_tick(t, timer, in_hardirq(), SMALLOC_CTX_HARDIRQ, 200);
 }
 
 static enum hrtimer_restart irq_test_soft(struct hrtimer *timer)
 {
 	struct irq_test *t = container_of(timer, struct irq_test, soft);
 
-	if (!in_serving_softirq())
-		atomic_inc(&t->wrong_ctx);
-	irq_alloc_some(t, SMALLOC_CTX_SOFTIRQ);
-	if (READ_ONCE(t->stop))
-		return HRTIMER_NORESTART;
-	hrtimer_forward_now(timer, ns_to_ktime(300 * NSEC_PER_USEC));
-	return HRTIMER_RESTART;
+	return irq_test_tick(t, timer, in_serving_softirq(),
+			     SMALLOC_CTX_SOFTIRQ, 300);
 }
 
 static int irq_test_freer(void *arg)

@@ -16,17 +16,8 @@ bin=$1
 out=$2
 repeats=${3:-5}
 ops=${BENCH_OPS:-20000000}
-lib=/usr/lib/x86_64-linux-gnu
+. "$(dirname "${BASH_SOURCE[0]}")/allocators.sh"
 allocators=(${BENCH_ALLOCATORS:-smalloc glibc mimalloc jemalloc tcmalloc})
-
-preload() {
-	case $1 in
-	mimalloc) echo "$lib/libmimalloc.so.2" ;;
-	jemalloc) echo "$lib/libjemalloc.so.2" ;;
-	tcmalloc) echo "$lib/libtcmalloc_minimal.so.4" ;;
-	*) echo "" ;;
-	esac
-}
 
 # workload size threads ops-divisor
 workloads=(

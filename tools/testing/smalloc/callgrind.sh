@@ -19,19 +19,10 @@ set -euo pipefail
 
 bin=$1
 out=$2
-lib=/usr/lib/x86_64-linux-gnu
+. "$(dirname "${BASH_SOURCE[0]}")/allocators.sh"
 allocators=(${CG_ALLOCATORS:-smalloc mimalloc glibc jemalloc tcmalloc})
 sizes=(${CG_SIZES:-16 64 256})
 n=200000
-
-preload() {
-	case $1 in
-	mimalloc) echo "$lib/libmimalloc.so.2" ;;
-	jemalloc) echo "$lib/libjemalloc.so.2" ;;
-	tcmalloc) echo "$lib/libtcmalloc_minimal.so.4" ;;
-	*) echo "" ;;
-	esac
-}
 
 # Ir of one run: callgrind_total ALLOC [valgrind options] -- bench args
 cg_total() {

@@ -287,27 +287,12 @@ static void debugfs_views(void)
 		check(harness_debugfs_read(files[i], buf, sizeof(buf)) > 0);
 }
 
-static long check_cpu(void *unused)
-{
-	struct smalloc_cpu *sc;
-	unsigned long flags;
-	long err = 0;
-	int ctx;
-
-	local_irq_save(flags);
-	sc = this_cpu_ptr(smalloc_cpus);
-	for (ctx = 0; ctx < SMALLOC_NR_CTX && !err; ctx++)
-		err = smalloc_heap_check(&sc->heap[ctx]);
-	local_irq_restore(flags);
-	return err;
-}
-
 static void check_everything(void)
 {
 	unsigned int cpu, i;
 
 	for_each_possible_cpu(cpu)
-		check(work_on_cpu(cpu, check_cpu, NULL) == 0);
+		check(work_on_cpu(cpu, smalloc_check_this_cpu, NULL) == 0);
 	check(atomic_long_read(&smalloc_nr_pages) == READ_ONCE(harness_pages_out));
 	check(READ_ONCE(harness_warnings) == 0);
 	for (i = 0; i < SLOTS; i++)

@@ -193,21 +193,6 @@ static void *handler_fn(void *arg)
 	return NULL;
 }
 
-static long check_cpu(void *unused)
-{
-	struct smalloc_cpu *sc;
-	unsigned long flags;
-	long err = 0;
-	int ctx;
-
-	local_irq_save(flags);
-	sc = this_cpu_ptr(smalloc_cpus);
-	for (ctx = 0; ctx < SMALLOC_NR_CTX && !err; ctx++)
-		err = smalloc_heap_check(&sc->heap[ctx]);
-	local_irq_restore(flags);
-	return err;
-}
-
 static long check_all(void)
 {
 	unsigned int cpu;
@@ -215,7 +200,7 @@ static long check_all(void)
 
 	cpus_read_lock();
 	for_each_online_cpu(cpu)
-		err = err ?: work_on_cpu(cpu, check_cpu, NULL);
+		err = err ?: work_on_cpu(cpu, smalloc_check_this_cpu, NULL);
 	cpus_read_unlock();
 	return err;
 }

@@ -35,8 +35,15 @@
 #   BENCH_POLICIES    init_on_alloc values to boot with (default "1 0")
 #   BENCH_CPUS        guest CPUs (default 4)
 #   BENCH_TCG         single (default) or multi: QEMU's TCG threading
-#   BENCH_RETRIES     boots retried if the guest dies before the benchmark
-#                     starts (default 3)
+#   BENCH_RETRIES     attempts per boot: a guest that dies (before or
+#                     during the benchmark) is booted again, up to this
+#                     many times in all (default 3); the dead attempt's
+#                     console is kept as console-*-attemptN.log and the
+#                     table says how many boots were retried
+#   BENCH_SMALLOC_ARGS  parameters for smalloc.ko in the guest, e.g.
+#                     "poison=1" or "random_order=0", to measure what
+#                     smalloc's hardening options cost (the table's header
+#                     shows what smalloc ran with)
 #   BENCH_TIMEOUT     seconds per boot before QEMU is killed (default 1500)
 #   SMALLOC_STATS=n   build smalloc without its statistics counters
 #   BENCH_SRC=DIR     take smalloc's sources from DIR (another checkout, e.g.
@@ -57,11 +64,13 @@
 # real contention, but on a small or busy host the producer/consumer
 # workloads then measure the host's scheduler (see README.md).
 # Multi-threaded TCG has once been seen to oops at boot (an int3 from
-# text_poke_bp() executing a stale translation); a boot that dies before
-# the benchmark starts is retried, in either mode.
+# text_poke_bp() executing a stale translation), and single-threaded TCG
+# once took a double fault inside kmalloc's cmpxchg16b fast path, with
+# RFLAGS holding the low half of RAX (bits no x86 CPU can set in long
+# mode); a boot that dies is retried, in either mode.
 set -euo pipefail
 
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 results=$repo/bench-results
 
 quick=${BENCH_QUICK:-0}
@@ -82,6 +91,7 @@ tcg=${BENCH_TCG:-single}
 retries=${BENCH_RETRIES:-3}
 timeout_s=${BENCH_TIMEOUT:-1500}
 profile=${BENCH_PROFILE:-0}
+smalloc_args=${BENCH_SMALLOC_ARGS:-}
 if [ "$profile" = 1 ]; then
 	tcg=single
 	policies=${BENCH_POLICIES:-1}
@@ -138,11 +148,8 @@ fi
 
 # ---- initramfs -------------------------------------------------------------
 root=$work/root
-mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,bench}
-cp /bin/busybox "$root/bin/busybox"
-while read -r applet; do
-	[ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
-done < <(/bin/busybox --list-full)
+busybox_root "$root"
+mkdir -p "$root/bench"
 install -m 0755 "$repo/tests/guest/bench.sh" "$root/init"
 install -m 0644 "$tree/smalloc.ko" "$tree/bench/smalloc_bench.ko" "$root/bench/"
 
@@ -176,9 +183,9 @@ boot() {
 		SCALE=$scale
 		POLICY=init_on_alloc=$p
 		PROFILE=$profile
+		SMALLOC_ARGS="$smalloc_args"
 	EOF
-	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
-		gzip -1 >"$work/initramfs.cpio.gz"
+	pack_initramfs "$root" "$work/initramfs.cpio.gz"
 
 	while :; do
 		echo "bench: booting $kver (TCG $tcg, $ncpus CPUs), init_on_alloc=$p, boot $b of $boots, attempt $attempt"
@@ -195,19 +202,28 @@ boot() {
 		if grep -q '^SMALLOC-BENCH-END: status 0' "$log"; then
 			return 0
 		fi
-		if grep -q '^SMALLOC-BENCH-START' "$log"; then
-			echo "bench: the guest failed during the benchmark (QEMU status $rc):"
+		if grep -q '^SMALLOC-BENCH-END' "$log"; then
+			# The guest finished and found something wrong: no retry.
+			echo "bench: the benchmark failed in the guest (QEMU status $rc):"
 			grep -E 'SMALLOC-BENCH-ERROR|BUG|Oops|RIP:|panic' "$log" | head -n 20 || true
 			return 1
 		fi
-		echo "bench: the guest died before the benchmark started (QEMU status $rc):"
-		grep -E 'BUG|Oops|RIP:|panic|int3' "$log" | head -n 5 || true
+		if grep -q '^SMALLOC-BENCH-START' "$log"; then
+			echo "bench: the guest died during the benchmark (QEMU status $rc):"
+		else
+			echo "bench: the guest died before the benchmark started (QEMU status $rc):"
+		fi
+		grep -E 'BUG|Oops|RIP:|EFLAGS|panic|int3' "$log" | head -n 8 || true
+		mv "$log" "${log%.log}-attempt$attempt.log"
+		echo "bench: its console is kept as ${log%.log}-attempt$attempt.log"
 		[ "$attempt" -lt "$retries" ] || return 1
 		attempt=$((attempt + 1))
+		retried=$((retried + 1))
 	done
 }
 
 failed=0
+retried=0
 if [ "$profile" = 1 ]; then
 	for p in $policies; do
 		boot "$p" 1 || failed=1
@@ -359,6 +375,8 @@ table() {
 	echo "smalloc vs kmalloc, Debian $kver in QEMU (TCG $tcg, $ncpus CPUs), $boots boot(s) per policy, repeats=$repeats scale=$scale%"
 	echo "ns/op: median over the boots of each boot's median over the repeats (op = one allocation + one free; a realloc call in realloc);"
 	echo "s/k: smalloc/kmalloc ns/op (pages for mem-*); p99: ns of one call; pages: taken from the page allocator"
+	[ -z "$smalloc_args" ] || echo "smalloc.ko loaded with: $smalloc_args"
+	[ "$retried" = 0 ] || echo "retried: $retried boot(s) died and were booted again (console-*-attempt*.log)"
 	for p in $policies; do
 		table "$p"
 	done

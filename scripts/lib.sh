@@ -30,3 +30,24 @@ prepare_ktree() {
 	echo 'obj-$(CONFIG_SMALLOC)		+= smalloc/' >> "$ktree/drivers/Makefile"
 	echo "$stamp" > "$ktree/.smalloc-stamp"
 }
+
+# busybox_root DIR: the skeleton of a guest's initramfs in DIR: busybox
+# with a link for each applet (busybox --list-full gives each applet's
+# path: bin/sh, sbin/insmod, ...), the mount points, and
+# tests/guest/common.sh, which the guests' /init scripts source.
+busybox_root() {
+	local root=$1 applet
+
+	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp}
+	cp /bin/busybox "$root/bin/busybox"
+	while read -r applet; do
+		[ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
+	done < <(/bin/busybox --list-full)
+	install -m 0644 "$repo/tests/guest/common.sh" "$root/common.sh"
+}
+
+# pack_initramfs DIR OUT: DIR as a gzipped newc cpio archive, owned by root.
+pack_initramfs() {
+	(cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
+		gzip -1 >"$2"
+}

@@ -36,7 +36,7 @@ check | demo) ;;
 *) usage ;;
 esac
 
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 timeout_s=${MODTEST_TIMEOUT:-300}
 append=${MODTEST_APPEND:-}
 verbose=${MODTEST_VERBOSE:-0}
@@ -81,20 +81,15 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/qemu-modtest.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 root=$work/root
-mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,modtest}
-cp /bin/busybox "$root/bin/busybox"
-# busybox --list-full gives each applet's path (bin/sh, sbin/insmod, ...).
-while read -r applet; do
-	[ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
-done < <(/bin/busybox --list-full)
+busybox_root "$root"
+mkdir -p "$root/modtest"
 install -m 0755 "$repo/tests/guest/init.sh" "$root/init"
 install -m 0755 "$repo/tests/guest/modtest.sh" "$root/modtest/modtest.sh"
 install -m 0644 "$repo/smalloc.ko" "$repo/tests/modtest/smalloc_modtest.ko" \
 	"$repo/samples/smalloc_client/smalloc_client.ko" "$root/modtest/"
 echo "$mode" >"$root/modtest/mode"
 echo "${MODTEST_SMALLOC_ARGS:-}" >"$root/modtest/smalloc_args"
-(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
-	gzip -1 >"$work/initramfs.cpio.gz"
+pack_initramfs "$root" "$work/initramfs.cpio.gz"
 
 # ---- boot ------------------------------------------------------------------
 # A soft lockup, an RCU stall or a hung task panics the guest, and panic=-1

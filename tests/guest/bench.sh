@@ -9,23 +9,19 @@
 # the poweroff whatever happens.
 #
 # /bench/config (written by the host script) sets GROUPS, REPEATS, SCALE,
+# SMALLOC_ARGS (smalloc.ko's parameters),
 # POLICY (the label of the boot's init_on_alloc policy) and PROFILE (1: run
 # the module in profile mode and print the modules' symbols, which the
 # host needs to attribute the TCG plugin's counts).
 
-export PATH=/sbin:/bin:/usr/sbin:/usr/bin
-
-mount -t proc proc /proc || echo "init: cannot mount /proc"
-mount -t sysfs sysfs /sys || echo "init: cannot mount /sys"
-mount -t devtmpfs devtmpfs /dev || echo "init: cannot mount /dev"
-mount -t debugfs debugfs /sys/kernel/debug ||
-	echo "init: cannot mount /sys/kernel/debug"
+. /common.sh
 
 GROUPS="pairs batch churn mixed realloc conc remote memory"
 REPEATS=5
 SCALE=100
 POLICY=default
 PROFILE=0
+SMALLOC_ARGS=
 . /bench/config
 
 dbg=/sys/kernel/debug/smalloc
@@ -47,7 +43,8 @@ echo "cpu flags: $(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' |
 	grep -E '^(erms|fsrm|fsrs|constant_tsc|nonstop_tsc)$' | tr '\n' ' ')"
 
 status=0
-if ! insmod /bench/smalloc.ko; then
+# shellcheck disable=SC2086 # SMALLOC_ARGS is a list of parameters
+if ! insmod /bench/smalloc.ko $SMALLOC_ARGS; then
 	echo "SMALLOC-BENCH-ERROR: insmod smalloc.ko failed"
 	status=1
 fi

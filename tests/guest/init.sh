@@ -7,13 +7,7 @@
 # POSIX sh for busybox.  No "set -e": init must reach the marker and the
 # poweroff whatever happens.
 
-export PATH=/sbin:/bin:/usr/sbin:/usr/bin
-
-mount -t proc proc /proc || echo "init: cannot mount /proc"
-mount -t sysfs sysfs /sys || echo "init: cannot mount /sys"
-mount -t devtmpfs devtmpfs /dev || echo "init: cannot mount /dev"
-mount -t debugfs debugfs /sys/kernel/debug ||
-	echo "init: cannot mount /sys/kernel/debug"
+. /common.sh
 
 mode=$(cat /modtest/mode 2>/dev/null)
 echo

@@ -416,6 +416,24 @@ void sfree_sensitive(const void *p)
 }
 EXPORT_SYMBOL_GPL(sfree_sensitive);
 
+/*
+ * The size srealloc() asks for when @new_size outgrows a block of @ks
+ * bytes: half as much again as the block, within the size classes, so a
+ * buffer grown by small steps moves a logarithmic number of times, as
+ * krealloc()'s power-of-two caches make it move, rather than once for
+ * each of smalloc's finer classes.  It asks for less than 1.5 times what
+ * the caller asked for, and the class adds at most a quarter: the block
+ * is under twice the request, as with kmalloc's power-of-two sizes.
+ */
+static size_t smalloc_realloc_size(size_t ks, size_t new_size)
+{
+	size_t grown = ks + ks / 2;
+
+	if (new_size >= grown || grown > SMALLOC_MAX_SIZE)
+		return new_size;
+	return grown;
+}
+
 /**
  * srealloc - change the size of an allocation
  * @p: as for sfree(); NULL allocates
@@ -425,8 +443,10 @@ EXPORT_SYMBOL_GPL(sfree_sensitive);
  * As krealloc(): the contents are kept up to the smaller of the old and
  * new sizes; if the block is already big enough, @p itself is returned
  * (with the slack beyond @new_size zeroed if init_on_alloc or __GFP_ZERO
- * ask for it).  A kmalloc object is passed to krealloc().  On failure @p
- * is left as it was.
+ * ask for it).  A block that must grow moves to one of at least half as
+ * much again, so that growing a buffer step by step copies it O(log n)
+ * times.  A kmalloc object is passed to krealloc().  On failure @p is
+ * left as it was.
  *
  * Context: as smalloc().
  * Return: the new pointer, or NULL on failure or if @p is not a pointer
@@ -434,6 +454,8 @@ EXPORT_SYMBOL_GPL(sfree_sensitive);
  */
 void *srealloc(const void *p, size_t new_size, gfp_t gfp)
 {
+	struct smalloc_page *page;
+	struct page *head;
 	size_t ks;
 	void *n;
 
@@ -443,14 +465,19 @@ void *srealloc(const void *p, size_t new_size, gfp_t gfp)
 		sfree(p);
 		return ZERO_SIZE_PTR;
 	}
-	if (!smalloc_ptr_to_page(p) && !smalloc_large_head(p)) {
+	page = smalloc_ptr_to_page(p);
+	head = page ? NULL : smalloc_large_head(p);
+	if (!page && !head) {
 		if (smalloc_is_kmalloc(p))
 			return krealloc(p, new_size, gfp);
 		smalloc_report_invalid_free(p, "not allocated by smalloc or kmalloc",
 					    _RET_IP_);
 		return NULL;
 	}
-	ks = smalloc_usable_size(p);
+	if (page)
+		ks = smalloc_block_index(page, p) < 0 ? 0 : page->block_size;
+	else
+		ks = p == page_address(head) ? smalloc_large_size(head) : 0;
 	if (unlikely(!ks)) {
 		smalloc_report_invalid_free(p, "not the start of a block",
 					    _RET_IP_);
@@ -461,7 +488,7 @@ void *srealloc(const void *p, size_t new_size, gfp_t gfp)
 			memset((void *)p + new_size, 0, ks - new_size);
 		return (void *)p;
 	}
-	n = smalloc(new_size, gfp);
+	n = smalloc(page ? smalloc_realloc_size(ks, new_size) : new_size, gfp);
 	if (!n)
 		return NULL;
 	memcpy(n, p, ks);

@@ -767,6 +767,37 @@ static void srealloc_keeps_contents(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, srealloc(p, 0, GFP_KERNEL), ZERO_SIZE_PTR);
 }
 
+/*
+ * A buffer grown by small appends moves to a block of at least half as
+ * much again each time it outgrows one, so it moves O(log n) times, and
+ * never holds more than twice what it asked for (kmalloc's bound).
+ */
+static void srealloc_grows_geometrically(struct kunit *test)
+{
+	unsigned int moves = 0;
+	size_t size, ks = 0;
+	u8 *p = NULL, *n;
+
+	for (size = 24; size <= 4096; size += 24) {
+		n = srealloc(p, size, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, n);
+		KUNIT_EXPECT_TRUE(test, verify(n, size - 24, 3));
+		fill(n, size, 3);
+		if (p && n != p) {
+			moves++;
+			KUNIT_EXPECT_GE_MSG(test, smalloc_usable_size(n),
+					    ks + ks / 2, "at %zu bytes", size);
+		}
+		KUNIT_EXPECT_LE_MSG(test, smalloc_usable_size(n), 2 * size,
+				    "at %zu bytes", size);
+		ks = smalloc_usable_size(n);
+		p = n;
+	}
+	/* 24 -> 4096 bytes: log1.5(4096 / 24) is under 13. */
+	KUNIT_EXPECT_LE(test, moves, 13);
+	sfree(p);
+}
+
 /* Size 0, overflows and absurd sizes are answered as kmalloc does. */
 static void bad_sizes_return_zero_ptr_or_null(struct kunit *test)
 {
@@ -1750,6 +1781,7 @@ static struct kunit_case smalloc_test_cases[] = {
 	KUNIT_CASE(usable_size_covers_request),
 	KUNIT_CASE(alignment_matches_kmalloc),
 	KUNIT_CASE(srealloc_keeps_contents),
+	KUNIT_CASE(srealloc_grows_geometrically),
 	KUNIT_CASE(bad_sizes_return_zero_ptr_or_null),
 	KUNIT_CASE(large_allocations_round_trip),
 	KUNIT_CASE(foreign_and_invalid_frees_are_contained),

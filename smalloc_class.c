@@ -46,18 +46,27 @@ static unsigned int smalloc_class_order(unsigned int size)
 	return order;
 }
 
-void smalloc_classes_init(void)
+/*
+ * Fill the class table and the size index.  The table is a constant, so
+ * this can only fail if it and the SMALLOC_* constants disagree: then the
+ * module refuses to load rather than run with overlapping direct slots.
+ */
+int smalloc_classes_init(void)
 {
 	unsigned int c, w, prev = 0;
+	bool bad = false;
 
 	BUILD_BUG_ON(SMALLOC_NR_CLASSES > U8_MAX);
 	BUILD_BUG_ON(SMALLOC_DIRECT_NR - 1 > U8_MAX);
+	BUILD_BUG_ON(ARRAY_SIZE(smalloc_class_sizes) != SMALLOC_NR_CLASSES);
 
 	for (c = 0; c < SMALLOC_NR_CLASSES; c++) {
 		struct smalloc_class *cl = &smalloc_classes[c];
 		unsigned int size = smalloc_class_sizes[c];
 
-		WARN_ON(prev >= size || size % SMALLOC_MIN_ALIGN);
+		bad |= prev >= size || size % SMALLOC_MIN_ALIGN;
+		bad |= (size <= SMALLOC_DIRECT_MAX) !=
+		       (c < SMALLOC_NR_SMALL_CLASSES);
 		cl->size = size;
 		cl->order = smalloc_class_order(size);
 		cl->min_order = smalloc_class_min_order(size);
@@ -70,12 +79,13 @@ void smalloc_classes_init(void)
 			cl->wmin = SMALLOC_DIRECT_BIG_BASE + c;
 			cl->wmax = cl->wmin;
 		}
-		WARN_ON((size <= SMALLOC_DIRECT_MAX) !=
-			(c < SMALLOC_NR_SMALL_CLASSES));
 		for (w = prev >> SMALLOC_WORD_SHIFT;
 		     w < size >> SMALLOC_WORD_SHIFT; w++)
 			smalloc_size_index[w] = c;
 		prev = size;
 	}
-	WARN_ON(prev != SMALLOC_MAX_SIZE);
+	bad |= prev != SMALLOC_MAX_SIZE;
+	if (WARN(bad, "smalloc: the class table disagrees with smalloc_internal.h\n"))
+		return -EINVAL;
+	return 0;
 }

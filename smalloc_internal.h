@@ -90,7 +90,7 @@ static inline unsigned int smalloc_direct_big_slot(size_t size)
 	return SMALLOC_DIRECT_BIG_BASE + smalloc_size_class(size);
 }
 
-void smalloc_classes_init(void);
+int smalloc_classes_init(void);
 
 /* ------------------------------------------------------------------ */
 /* Pages                                                               */
@@ -159,8 +159,16 @@ struct smalloc_page {
  */
 #define SMALLOC_TF_NOTIFY	0x1UL
 
-/* head->private of a large (page allocator) allocation. */
-#define SMALLOC_LARGE_TAG	0x1UL
+/*
+ * ->private of smalloc's frames.  Every frame of a span: the descriptor's
+ * address | SMALLOC_SPAN_TAG.  The head frame of a large (page allocator)
+ * allocation: its order << 2 | SMALLOC_LARGE_TAG.  Zero, which a frame has
+ * for a moment while a span is set up or torn down, carries neither tag,
+ * so a pointer racing that (a caller's bug) is never taken for a block.
+ */
+#define SMALLOC_SPAN_TAG	0x1UL
+#define SMALLOC_LARGE_TAG	0x2UL
+#define SMALLOC_TAG_MASK	0x3UL
 
 /*
  * NULL is encoded like any pointer, so a free block never holds zero in
@@ -220,18 +228,24 @@ static __always_inline bool smalloc_pfn_owned(unsigned long pfn)
 }
 
 /*
- * ->private of the frame holding @p if smalloc owns it: a struct
- * smalloc_page pointer for a class span, SMALLOC_LARGE_TAG set for the head
- * of a large allocation; SMALLOC_LARGE_TAG alone for anything else.  So
- * one test of the tag tells a block of a span from everything else.
+ * ->private of the frame holding @p if smalloc owns it, 0 for anything
+ * else: one test of SMALLOC_SPAN_TAG tells a block of a span from
+ * everything else.
  */
 static __always_inline unsigned long smalloc_ptr_private(const void *p)
 {
 	unsigned long pfn = smalloc_addr_pfn(p);
 
 	if (unlikely(!smalloc_pfn_owned(pfn)))
-		return SMALLOC_LARGE_TAG;
+		return 0;
 	return page_private(pfn_to_page(pfn));
+}
+
+/* The descriptor ->private @priv names; SMALLOC_SPAN_TAG must be set. */
+static __always_inline struct smalloc_page *smalloc_span_of(unsigned long priv)
+{
+	/* The subtraction folds into the displacement of every use. */
+	return (struct smalloc_page *)(priv - SMALLOC_SPAN_TAG);
 }
 
 /*
@@ -243,9 +257,9 @@ static __always_inline struct smalloc_page *smalloc_ptr_to_page(const void *p)
 {
 	unsigned long priv = smalloc_ptr_private(p);
 
-	if (unlikely(priv & SMALLOC_LARGE_TAG))
+	if (unlikely(!(priv & SMALLOC_SPAN_TAG)))
 		return NULL;
-	return (struct smalloc_page *)priv;
+	return smalloc_span_of(priv);
 }
 
 /* Index of the block at @p, or -1 if @p is not a block boundary. */

@@ -261,7 +261,8 @@ static struct page *smalloc_large_head(const void *p)
 	if (!smalloc_pfn_owned(pfn))
 		return NULL;
 	head = pfn_to_page(pfn);
-	return (page_private(head) & SMALLOC_LARGE_TAG) ? head : NULL;
+	return (page_private(head) & SMALLOC_TAG_MASK) == SMALLOC_LARGE_TAG ?
+	       head : NULL;
 }
 
 /* Everything sfree() gets that is not a block of a class span. */
@@ -347,13 +348,14 @@ static noinline void smalloc_free_checked(struct smalloc_page *page,
 void sfree(const void *p)
 {
 	unsigned long priv = smalloc_ptr_private(p);
-	struct smalloc_page *page = (struct smalloc_page *)priv;
+	struct smalloc_page *page;
 	void *block = (void *)p;
 
-	if (unlikely(priv & SMALLOC_LARGE_TAG)) {
+	if (unlikely(!(priv & SMALLOC_SPAN_TAG))) {
 		smalloc_free_other(p, _RET_IP_);
 		return;
 	}
+	page = smalloc_span_of(priv);
 	/*
 	 * Anything but a plain free of a live block goes out of line, where
 	 * the checks are made again with their reports.  The fast path so
@@ -422,8 +424,8 @@ EXPORT_SYMBOL_GPL(sfree_sensitive);
  * buffer grown by small steps moves a logarithmic number of times, as
  * krealloc()'s power-of-two caches make it move, rather than once for
  * each of smalloc's finer classes.  It asks for less than 1.5 times what
- * the caller asked for, and the class adds at most a quarter: the block
- * is under twice the request, as with kmalloc's power-of-two sizes.
+ * the caller asked for, and rounding up to a class keeps the block under
+ * twice the request, as with kmalloc's power-of-two sizes.
  */
 static size_t smalloc_realloc_size(size_t ks, size_t new_size)
 {
@@ -444,9 +446,9 @@ static size_t smalloc_realloc_size(size_t ks, size_t new_size)
  * new sizes; if the block is already big enough, @p itself is returned
  * (with the slack beyond @new_size zeroed if init_on_alloc or __GFP_ZERO
  * ask for it).  A block that must grow moves to one of at least half as
- * much again, so that growing a buffer step by step copies it O(log n)
- * times.  A kmalloc object is passed to krealloc().  On failure @p is
- * left as it was.
+ * much again while that fits in the size classes, so that growing a buffer
+ * step by step copies it O(log n) times.  A kmalloc object is passed to
+ * krealloc().  On failure @p is left as it was.
  *
  * Context: as smalloc().
  * Return: the new pointer, or NULL on failure or if @p is not a pointer
@@ -524,7 +526,9 @@ static int __init smalloc_init(void)
 {
 	int ret;
 
-	smalloc_classes_init();
+	ret = smalloc_classes_init();
+	if (ret)
+		return ret;
 	ret = smalloc_pfn_map_init();
 	if (ret)
 		return ret;

@@ -7,21 +7,23 @@
  * From a pointer to its page, in O(1)
  * -----------------------------------
  * smalloc_pfn_map has one bit per page frame up to the highest pfn of the
- * online nodes at load time: 32 KiB of bitmap per GiB of RAM.  A span sets the bits of all
- * its frames; a large allocation sets the bit of its head frame.  sfree()
- * turns the pointer into a pfn with one subtraction, bounds-checks it and
- * tests the bit: that answers "is this ours?" without touching any struct
- * page of memory that is not ours, so a kmalloc object, a vmalloc address
- * or a stray pointer is never misread.  Only then does it read the frame's
- * struct page, whose ->private points at the struct smalloc_page (or
- * carries SMALLOC_LARGE_TAG).  Spans are not compound pages: every frame
- * of a span has ->private set, so no frame needs compound_head() to find
- * its head.  The cost on the free path is the bit test, one struct page and
- * the descriptor, which the free touches anyway.  The alternatives cost more: validating a
- * pointer found in page->private of foreign memory needs a fault-safe read,
- * and virt_addr_valid() is an out-of-line call.  The price is memory that
- * appears above the map's limit after load (memory hotplug): spans there
- * are handed back and the allocation is retried elsewhere or fails.
+ * online nodes at load time: 32 KiB of bitmap per GiB of RAM.  A span sets
+ * the bits of all its frames; a large allocation sets the bit of its head
+ * frame.  sfree() turns the pointer into a pfn with one subtraction,
+ * bounds-checks it and tests the bit: that answers "is this ours?" without
+ * touching any struct page of memory that is not ours, so a kmalloc
+ * object, a vmalloc address or a stray pointer is never misread.  Only
+ * then does it read the frame's struct page, whose ->private points at the
+ * struct smalloc_page or describes a large allocation (the tags are in
+ * smalloc_internal.h).  Spans are not compound pages: every frame of a span
+ * has ->private set, so no frame needs compound_head() to find its head.
+ * The cost on the free path is the bit test, one struct page and the
+ * descriptor, which the free touches anyway.  The alternatives cost more:
+ * validating a pointer found in page->private of foreign memory needs a
+ * fault-safe read, and virt_addr_valid() is an out-of-line call.  The
+ * price is memory that appears above the map's limit after load (memory
+ * hotplug): spans there are handed back and the allocation is retried
+ * elsewhere or fails.
  *
  * Span lifetime
  * -------------
@@ -155,6 +157,10 @@ static void smalloc_free_frames(struct page *page, unsigned int order)
  * @gfp: the caller's flags; may sleep if they allow it
  * @node: NUMA node, or NUMA_NO_NODE for the local one
  *
+ * The span is of the class's preferred order if the page allocator has
+ * it without reclaim, else of its min_order; page->order and
+ * page->reserved say which.
+ *
  * Context: no per-CPU state held if @gfp allows blocking.
  * Return: a page with nothing carved yet and no owner, or NULL.
  */
@@ -172,14 +178,18 @@ struct smalloc_page *smalloc_page_new(unsigned int class, gfp_t gfp, int node)
 	if (!page)
 		return NULL;
 	/*
-	 * As SLUB's allocate_slab(): the preferred order only if it comes
-	 * without retrying reclaim, then the order that still gives
-	 * SMALLOC_MIN_BLOCKS blocks, with the caller's flags.
+	 * As SLUB's allocate_slab(): the preferred order only if the page
+	 * allocator has it without reclaim or the reserves, then the order
+	 * that still gives SMALLOC_MIN_BLOCKS blocks, with the caller's flags.
 	 */
 	if (order > cl->min_order &&
-	    !smalloc_should_fail(&smalloc_fail_high_order))
-		frames = smalloc_alloc_frames((gfp | __GFP_NOWARN | __GFP_NORETRY) &
-					      ~__GFP_NOFAIL, node, order);
+	    !smalloc_should_fail(&smalloc_fail_high_order)) {
+		gfp_t high = (gfp | __GFP_NOWARN | __GFP_NORETRY) & ~__GFP_NOFAIL;
+
+		if (high & __GFP_DIRECT_RECLAIM)
+			high = (high | __GFP_NOMEMALLOC) & ~__GFP_RECLAIM;
+		frames = smalloc_alloc_frames(high, node, order);
+	}
 	if (!frames) {
 		order = cl->min_order;
 		frames = smalloc_alloc_frames(gfp, node, order);
@@ -205,7 +215,8 @@ struct smalloc_page *smalloc_page_new(unsigned int class, gfp_t gfp, int node)
 		.retired	= LIST_HEAD_INIT(page->retired),
 		.xthread_free	= ATOMIC_LONG_INIT(0),
 	};
-	smalloc_frames_set_private(frames, 1UL << order, (unsigned long)page);
+	smalloc_frames_set_private(frames, 1UL << order,
+				   (unsigned long)page | SMALLOC_SPAN_TAG);
 	smalloc_pfn_map_set(page_to_pfn(frames), 1UL << order, true);
 	return page;
 }
@@ -497,7 +508,7 @@ void *smalloc_large_alloc(size_t size, gfp_t gfp, int node)
 	head = smalloc_alloc_frames(gfp | __GFP_COMP, node, order);
 	if (!head)
 		return NULL;
-	head->private = SMALLOC_LARGE_TAG | ((unsigned long)order << 1);
+	head->private = SMALLOC_LARGE_TAG | ((unsigned long)order << 2);
 	spin_lock_irqsave(&smalloc_large_lock, flags);
 	list_add(&head->lru, &smalloc_large_list);
 	spin_unlock_irqrestore(&smalloc_large_lock, flags);
@@ -507,7 +518,7 @@ void *smalloc_large_alloc(size_t size, gfp_t gfp, int node)
 
 static unsigned int smalloc_large_order(const struct page *head)
 {
-	return head->private >> 1;
+	return head->private >> 2;
 }
 
 static void smalloc_large_release(struct page *head)

@@ -496,7 +496,7 @@ int smalloc_heap_check(struct smalloc_heap *heap)
 			if (err)
 				break;
 		}
-		for (w = cl->wmin; cl->wmax && w <= cl->wmax && !err; w++)
+		for (w = cl->wmin; w <= cl->wmax && !err; w++)
 			if (heap->ctx != SMALLOC_CTX_NMI &&
 			    heap->direct[w] != (first ?: &smalloc_empty_page))
 				err = -ESTALE;
@@ -504,7 +504,8 @@ int smalloc_heap_check(struct smalloc_heap *heap)
 	list_for_each_entry(page, &heap->full, list) {
 		if (err)
 			break;
-		if (page->heap != heap || !(page->flags & SMALLOC_PAGE_IN_FULL))
+		/* Full pages are never retired (smalloc_heap_to_full()). */
+		if (page->heap != heap || page->flags != SMALLOC_PAGE_IN_FULL)
 			err = -EINVAL;
 		else
 			err = smalloc_page_check(page);
@@ -536,8 +537,9 @@ int smalloc_heap_check(struct smalloc_heap *heap)
  * @unused: for work_on_cpu()
  *
  * Runs smalloc_heap_check() on the CPU's heaps of all context levels with
- * interrupts off, which makes the caller the owner of each of them (the
- * tests' way of checking a CPU, through work_on_cpu()).
+ * interrupts off, which makes the caller the owner of each of them.  For
+ * the test suites (KUnit, the user-space fuzzer and stress), which call it
+ * through work_on_cpu().
  *
  * Context: process context, bound to the CPU.
  * Return: 0 if every heap is consistent, else the first error.

@@ -1009,6 +1009,8 @@ static __always_inline bool want_init_on_free(void)
 struct page *alloc_pages_node(int nid, gfp_t gfp, unsigned int order);
 struct page *alloc_pages(gfp_t gfp, unsigned int order);
 void __free_pages(struct page *page, unsigned int order);
+#define alloc_page(gfp)		alloc_pages(gfp, 0)
+#define __free_page(page)	__free_pages(page, 0)
 
 #define for_each_online_node(nid) for ((nid) = 0; (nid) < 1; (nid)++)
 static inline unsigned long node_end_pfn(int nid)

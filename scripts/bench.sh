@@ -214,9 +214,10 @@ boot() {
 			echo "bench: the guest died before the benchmark started (QEMU status $rc):"
 		fi
 		grep -E 'BUG|Oops|RIP:|EFLAGS|panic|int3' "$log" | head -n 8 || true
+		# The last attempt's console stays where the caller reads it.
+		[ "$attempt" -lt "$retries" ] || return 1
 		mv "$log" "${log%.log}-attempt$attempt.log"
 		echo "bench: its console is kept as ${log%.log}-attempt$attempt.log"
-		[ "$attempt" -lt "$retries" ] || return 1
 		attempt=$((attempt + 1))
 		retried=$((retried + 1))
 	done

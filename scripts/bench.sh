@@ -110,12 +110,7 @@ esac
 
 "$repo/scripts/deps.sh"
 
-vmlinuz=$(find /boot -maxdepth 1 -name 'vmlinuz-6.12.*-amd64' | sort -V | tail -n1)
-[ -n "$vmlinuz" ] || die "no /boot/vmlinuz-6.12.*-amd64 (linux-image-6.12-amd64)"
-[ -r "$vmlinuz" ] || die "$vmlinuz is not readable (Debian installs it 0600): run as root"
-kver=${vmlinuz#/boot/vmlinuz-}
-export KDIR=${KDIR:-/usr/src/linux-headers-$kver}
-[ -f "$KDIR/Makefile" ] || die "no kernel build tree at $KDIR (linux-headers-$kver)"
+deb_kernel 6.12
 
 t_start=$(date +%s)
 work=$(mktemp -d "${TMPDIR:-/tmp}/smalloc-bench.XXXXXX")

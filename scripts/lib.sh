@@ -13,6 +13,18 @@ deb_kver() {
 		tail -n1 | sed 's|.*/linux-headers-||'
 }
 
+# deb_kernel SERIES: Debian's installed kernel of SERIES (6.12 or 6.1) for
+# QEMU: sets vmlinuz, kver and KDIR (its headers, unless KDIR is set
+# already), or calls the sourcing script's die().
+deb_kernel() {
+	vmlinuz=$(find /boot -maxdepth 1 -name "vmlinuz-$1.*-amd64" | sort -V | tail -n1)
+	[ -n "$vmlinuz" ] || die "no /boot/vmlinuz-$1.*-amd64 (Debian's linux-image package)"
+	[ -r "$vmlinuz" ] || die "$vmlinuz is not readable (Debian installs it 0600): run as root"
+	kver=${vmlinuz#/boot/vmlinuz-}
+	export KDIR=${KDIR:-/usr/src/linux-headers-$kver}
+	[ -f "$KDIR/Makefile" ] || die "no kernel build tree at $KDIR (linux-headers-$kver)"
+}
+
 # Extract Debian's linux-source-6.12 into the cache unless the same
 # version is already there, and hook drivers/smalloc/ into it.
 prepare_ktree() {

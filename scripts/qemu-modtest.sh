@@ -53,12 +53,7 @@ die() {
 
 # MODTEST_KERNEL picks the Debian kernel: 6.12 (default) or 6.1.
 series=${MODTEST_KERNEL:-6.12}
-vmlinuz=$(find /boot -maxdepth 1 -name "vmlinuz-$series.*-amd64" | sort -V | tail -n1)
-[ -n "$vmlinuz" ] || die "no /boot/vmlinuz-$series.*-amd64 (Debian's linux-image package)"
-[ -r "$vmlinuz" ] || die "$vmlinuz is not readable (Debian installs it 0600): run as root"
-kver=${vmlinuz#/boot/vmlinuz-}
-export KDIR=${KDIR:-/usr/src/linux-headers-$kver}
-[ -f "$KDIR/Makefile" ] || die "no kernel build tree at $KDIR (linux-headers-$kver)"
+deb_kernel "$series"
 
 # ---- build ---------------------------------------------------------------
 echo "qemu-modtest: building smalloc.ko and smalloc_modtest.ko against $KDIR"

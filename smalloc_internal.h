@@ -133,7 +133,8 @@ struct smalloc_page {
 	unsigned int capacity;		/* owner */
 	unsigned int reserved;		/* constant */
 	unsigned int block_size;	/* constant */
-	u32 recip;			/* constant */
+	/* Owner writes (WRITE_ONCE), anyone reads: capacity * block_size. */
+	unsigned int carved;
 	unsigned int limit;		/* constant: reserved * block_size */
 	u64 magic;			/* constant: for smalloc_block_valid() */
 	u8 class;			/* constant */
@@ -231,6 +232,14 @@ static __always_inline bool smalloc_pfn_owned(unsigned long pfn)
  * ->private of the frame holding @p if smalloc owns it, 0 for anything
  * else: one test of SMALLOC_SPAN_TAG tells a block of a span from
  * everything else.
+ *
+ * No barrier: the map bit and ->private are written before the span's
+ * first block is handed out and cleared after its last one came back, so
+ * whoever holds a live block was ordered after the first by however the
+ * block reached it, and cannot race the second.  Only a pointer that is
+ * no live block can see a frame half set up or torn down, and then the
+ * zero ->private, or a span that has carved nothing yet (which
+ * smalloc_block_valid() refuses), keeps it from being freed.
  */
 static __always_inline unsigned long smalloc_ptr_private(const void *p)
 {
@@ -262,20 +271,30 @@ static __always_inline struct smalloc_page *smalloc_ptr_to_page(const void *p)
 	return smalloc_span_of(priv);
 }
 
-/* Index of the block at @p, or -1 if @p is not a block boundary. */
+/*
+ * Index of the block at @p, or -1 if @p is not the start of a block carved
+ * so far.
+ *
+ * @carved is read without the owner's exclusion: it only grows, and
+ * whoever holds a block of the page was ordered after the extension that
+ * carved it (the block was handed out after), so it sees a limit beyond
+ * that block.  A stale smaller value can only refuse a pointer that is no
+ * live block of the caller's.
+ */
 static __always_inline long smalloc_block_index(const struct smalloc_page *page,
 						const void *p)
 {
 	unsigned long off = (unsigned long)p - (unsigned long)page->start;
-	unsigned long idx = (off * page->recip) >> 32;
+	unsigned long idx = (off * smalloc_classes[page->class].recip) >> 32;
 
-	if (unlikely(idx * page->block_size != off || idx >= page->reserved))
+	if (unlikely(off >= READ_ONCE(page->carved) ||
+		     idx * page->block_size != off))
 		return -1;
 	return idx;
 }
 
 /*
- * Is @p a block boundary?  smalloc_block_index(page, p) >= 0 for sfree()'s
+ * Is @p a carved block's start?  smalloc_block_index(page, p) >= 0 for sfree()'s
  * fast path: Lemire's divisibility test, off % size == 0 exactly when
  * off * magic <= magic - 1 (mod 2^64) with magic = 2^64 / size rounded up,
  * for every off below 2^32; one multiply and no load of size.
@@ -286,10 +305,10 @@ static __always_inline bool smalloc_block_valid(const struct smalloc_page *page,
 	unsigned long off = (unsigned long)p - (unsigned long)page->start;
 
 	/*
-	 * Past the end, test 1 instead, which no block size divides: one
-	 * branch for the caller rather than two.
+	 * Past the carved end, test 1 instead, which no block size divides:
+	 * one branch for the caller rather than two.
 	 */
-	off = off < page->limit ? off : 1;
+	off = off < READ_ONCE(page->carved) ? off : 1;
 	return (u64)off * page->magic <= page->magic - 1;
 }
 

@@ -203,7 +203,6 @@ struct smalloc_page *smalloc_page_new(unsigned int class, gfp_t gfp, int node)
 	*page = (struct smalloc_page) {
 		.reserved	= blocks,
 		.block_size	= cl->size,
-		.recip		= cl->recip,
 		.limit		= blocks * cl->size,
 		.magic		= div64_u64(U64_MAX, cl->size) + 1,
 		.class		= class,
@@ -279,6 +278,8 @@ bool smalloc_page_extend(struct smalloc_page *page)
 	smalloc_block_set_next(page, block, page->free);
 	page->free = first;
 	page->capacity += n;
+	/* After the links: a remote free may read it (smalloc_block_index()). */
+	WRITE_ONCE(page->carved, page->capacity * page->block_size);
 	return true;
 }
 
@@ -405,8 +406,7 @@ static int smalloc_list_check(const struct smalloc_page *page, void *head,
 	void *b;
 
 	for (b = head; b; b = smalloc_block_next(page, b)) {
-		if (smalloc_block_index(page, b) < 0 ||
-		    smalloc_block_index(page, b) >= page->capacity)
+		if (smalloc_block_index(page, b) < 0)	/* not a carved block */
 			return -EFAULT;
 		if (++n > page->capacity)
 			return -ELOOP;

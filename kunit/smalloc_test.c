@@ -894,6 +894,36 @@ static void foreign_and_invalid_frees_are_contained(struct kunit *test)
 }
 
 /*
+ * A block boundary the span has not carved yet is no block: sfree()
+ * reports it and leaves the page alone, smalloc_usable_size() says 0.
+ */
+static void uncarved_block_is_not_a_block(struct kunit *test)
+{
+	unsigned long invalid = smalloc_stat_sum(SMALLOC_INVALID_FREE);
+	struct smalloc_page *page;
+	unsigned int used;
+	u8 *p, *uncarved;
+
+	pin_to(test, 0);
+	smalloc_drain_all();
+	p = smalloc(64, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	page = smalloc_ptr_to_page(p);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_ASSERT_LT(test, page->capacity, page->reserved);
+	uncarved = page->start + page->capacity * page->block_size;
+	used = page->used;
+	sfree(uncarved);
+	KUNIT_EXPECT_EQ(test, page->used, used);
+	KUNIT_EXPECT_EQ(test, smalloc_usable_size(uncarved), 0);
+	KUNIT_EXPECT_EQ(test, check_heap_owned(task_heap(0)), 0);
+	if (IS_ENABLED(CONFIG_SMALLOC_STATS))
+		KUNIT_EXPECT_EQ(test, smalloc_stat_sum(SMALLOC_INVALID_FREE),
+				invalid + 1);
+	sfree(p);
+}
+
+/*
  * A frame the ownership map marks but whose ->private is still zero (a
  * span being set up or torn down, seen by a racing bad pointer) is not
  * taken for a block: the pointer is reported and nothing is touched.
@@ -1830,6 +1860,7 @@ static struct kunit_case smalloc_test_cases[] = {
 	KUNIT_CASE(large_allocations_round_trip),
 	KUNIT_CASE(foreign_and_invalid_frees_are_contained),
 	KUNIT_CASE(frame_without_descriptor_is_not_a_block),
+	KUNIT_CASE(uncarved_block_is_not_a_block),
 	KUNIT_CASE(double_free_is_detected_and_contained),
 	KUNIT_CASE(poison_catches_write_after_free),
 	KUNIT_CASE(random_order_hides_carve_order),

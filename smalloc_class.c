@@ -35,10 +35,14 @@ static unsigned int smalloc_class_min_order(unsigned int size)
 	return order;
 }
 
-/* Largest order up to the cap with at most SMALLOC_MAX_BLOCKS blocks. */
-static unsigned int smalloc_class_order(unsigned int size)
+/*
+ * Largest order from @min_order up to the cap with at most
+ * SMALLOC_MAX_BLOCKS blocks.
+ */
+static unsigned int smalloc_class_order(unsigned int size,
+					unsigned int min_order)
 {
-	unsigned int order = smalloc_class_min_order(size);
+	unsigned int order = min_order;
 
 	while (order < SMALLOC_MAX_SPAN_ORDER &&
 	       (PAGE_SIZE << (order + 1)) / size <= SMALLOC_MAX_BLOCKS)
@@ -68,10 +72,9 @@ int smalloc_classes_init(void)
 		bad |= (size <= SMALLOC_DIRECT_MAX) !=
 		       (c < SMALLOC_NR_SMALL_CLASSES);
 		cl->size = size;
-		cl->order = smalloc_class_order(size);
 		cl->min_order = smalloc_class_min_order(size);
+		cl->order = smalloc_class_order(size, cl->min_order);
 		cl->blocks = (PAGE_SIZE << cl->order) / size;
-		cl->recip = (u32)div_u64((1ULL << 32) + size - 1, size);
 		if (size <= SMALLOC_DIRECT_MAX) {
 			cl->wmin = (prev >> SMALLOC_WORD_SHIFT) + 1;
 			cl->wmax = size >> SMALLOC_WORD_SHIFT;

@@ -61,13 +61,10 @@ void smalloc_poison_verify(const struct smalloc_page *page, void *block)
 	u8 *start = block + SMALLOC_POISON_START;
 	u8 *bad = memchr_inv(start, POISON_FREE,
 			     page->block_size - SMALLOC_POISON_START);
-	struct smalloc_heap *heap;
 
 	if (likely(!bad))
 		return;
-	heap = smalloc_heap_get();
-	smalloc_stat_inc(heap, SMALLOC_POISON_BAD);
-	smalloc_heap_put(heap);
+	smalloc_stat_count(SMALLOC_POISON_BAD);
 	pr_err_ratelimited("block %p (%u bytes) was written after it was freed: byte %td is %#x\n",
 			   block, page->block_size, bad - (u8 *)block, *bad);
 }
@@ -110,9 +107,9 @@ unsigned int smalloc_carve_stride(unsigned int n, unsigned int *start)
 	*start = 0;
 	if (!READ_ONCE(smalloc_random_order) || n < 3)
 		return 1;
-	*start = get_random_u32() % n;
+	*start = get_random_u32_below(n);
 	do {
-		stride = 1 + get_random_u32() % (n - 1);
+		stride = 1 + get_random_u32_below(n - 1);
 	} while (gcd(stride, n) != 1);
 	return stride;
 }

@@ -65,7 +65,6 @@ struct smalloc_class {
 	unsigned int order;	/* preferred page order of a span */
 	unsigned int blocks;	/* blocks per span of that order */
 	unsigned int min_order;	/* fallback order: SMALLOC_MIN_BLOCKS blocks */
-	u32 recip;		/* ceil(2^32 / size): block index by multiply */
 	u8 wmin, wmax;		/* direct-cache slots served */
 };
 
@@ -237,9 +236,12 @@ static __always_inline bool smalloc_pfn_owned(unsigned long pfn)
  * first block is handed out and cleared after its last one came back, so
  * whoever holds a live block was ordered after the first by however the
  * block reached it, and cannot race the second.  Only a pointer that is
- * no live block can see a frame half set up or torn down, and then the
- * zero ->private, or a span that has carved nothing yet (which
- * smalloc_block_valid() refuses), keeps it from being freed.
+ * no live block (a double free, a use after free) can race a span's set-up
+ * or release.  During set-up it finds nothing carved, which
+ * smalloc_block_valid() refuses; racing the release it may read ->private
+ * after the frames went back to the page allocator (a buddy order, or a
+ * new owner's value), which is not guarded against: that would take a
+ * second map test after the load, on every free.
  */
 static __always_inline unsigned long smalloc_ptr_private(const void *p)
 {
@@ -272,32 +274,16 @@ static __always_inline struct smalloc_page *smalloc_ptr_to_page(const void *p)
 }
 
 /*
- * Index of the block at @p, or -1 if @p is not the start of a block carved
- * so far.
+ * Is @p the start of a block carved so far?  Lemire's divisibility test:
+ * off % size == 0 exactly when off * magic <= magic - 1 (mod 2^64) with
+ * magic = 2^64 / size rounded up, for every off below 2^32; one multiply
+ * and no load of size.
  *
  * @carved is read without the owner's exclusion: it only grows, and
  * whoever holds a block of the page was ordered after the extension that
- * carved it (the block was handed out after), so it sees a limit beyond
+ * carved it (the block was handed out after), so it sees a value beyond
  * that block.  A stale smaller value can only refuse a pointer that is no
  * live block of the caller's.
- */
-static __always_inline long smalloc_block_index(const struct smalloc_page *page,
-						const void *p)
-{
-	unsigned long off = (unsigned long)p - (unsigned long)page->start;
-	unsigned long idx = (off * smalloc_classes[page->class].recip) >> 32;
-
-	if (unlikely(off >= READ_ONCE(page->carved) ||
-		     idx * page->block_size != off))
-		return -1;
-	return idx;
-}
-
-/*
- * Is @p a carved block's start?  smalloc_block_index(page, p) >= 0 for sfree()'s
- * fast path: Lemire's divisibility test, off % size == 0 exactly when
- * off * magic <= magic - 1 (mod 2^64) with magic = 2^64 / size rounded up,
- * for every off below 2^32; one multiply and no load of size.
  */
 static __always_inline bool smalloc_block_valid(const struct smalloc_page *page,
 						const void *p)
@@ -471,12 +457,22 @@ static __always_inline void smalloc_stat_add(struct smalloc_heap *heap,
 	heap->stat[item] += n;
 }
 
+/* Count one event outside any heap operation, from any context but NMI. */
+static inline void smalloc_stat_count(enum smalloc_stat item)
+{
+	struct smalloc_heap *heap = smalloc_heap_get();
+
+	smalloc_stat_inc(heap, item);
+	smalloc_heap_put(heap);
+}
+
 unsigned long smalloc_stat_sum(enum smalloc_stat item);
 #else
 static inline void smalloc_stat_inc(struct smalloc_heap *heap,
 				    enum smalloc_stat item) {}
 static inline void smalloc_stat_add(struct smalloc_heap *heap,
 				    enum smalloc_stat item, unsigned long n) {}
+static inline void smalloc_stat_count(enum smalloc_stat item) {}
 static inline unsigned long smalloc_stat_sum(enum smalloc_stat item)
 {
 	return 0;
@@ -528,7 +524,7 @@ static inline unsigned int smalloc_retire_max(unsigned int class)
 		     SMALLOC_RETIRE_MIN);
 }
 
-/* Retired: on heap->retired (retire_expire may already have hit 0). */
+/* Retired: on heap->retired, its flag kept with the list by smalloc_unretire(). */
 static inline bool smalloc_page_is_retired(const struct smalloc_page *page)
 {
 	return page->flags & SMALLOC_PAGE_IN_RETIRED;
@@ -542,7 +538,6 @@ static inline unsigned int smalloc_retire_cycles(unsigned int block_size)
 
 void smalloc_page_retire(struct smalloc_heap *heap, struct smalloc_page *page);
 void smalloc_heap_heartbeat(struct smalloc_heap *heap);
-unsigned int smalloc_heap_release_retired(struct smalloc_heap *heap);
 void smalloc_unretire(struct smalloc_heap *heap, struct smalloc_page *page);
 extern unsigned int smalloc_idle_drain_ms;
 

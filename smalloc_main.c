@@ -268,7 +268,6 @@ static struct page *smalloc_large_head(const void *p)
 /* Everything sfree() gets that is not a block of a class span. */
 static noinline void smalloc_free_other(const void *p, unsigned long ip)
 {
-	struct smalloc_heap *heap;
 	struct page *head;
 
 	if (unlikely(ZERO_OR_NULL_PTR(p)))
@@ -280,16 +279,12 @@ static noinline void smalloc_free_other(const void *p, unsigned long ip)
 						    ip);
 			return;
 		}
-		heap = smalloc_heap_get();
-		smalloc_stat_inc(heap, SMALLOC_LARGE_FREE);
-		smalloc_heap_put(heap);
+		smalloc_stat_count(SMALLOC_LARGE_FREE);
 		return;
 	}
 	if (smalloc_is_kmalloc(p)) {
 		kfree(p);
-		heap = smalloc_heap_get();
-		smalloc_stat_inc(heap, SMALLOC_FOREIGN_FREE);
-		smalloc_heap_put(heap);
+		smalloc_stat_count(SMALLOC_FOREIGN_FREE);
 		return;
 	}
 	smalloc_report_invalid_free(p, "not allocated by smalloc or kmalloc", ip);
@@ -318,7 +313,7 @@ static __always_inline void smalloc_free_block(struct smalloc_page *page,
 static noinline void smalloc_free_checked(struct smalloc_page *page,
 					  void *block, unsigned long ip)
 {
-	if (unlikely(smalloc_block_index(page, block) < 0)) {
+	if (unlikely(!smalloc_block_valid(page, block))) {
 		smalloc_report_invalid_free(block, "not the start of a block",
 					    ip);
 		return;
@@ -389,7 +384,7 @@ size_t smalloc_usable_size(const void *p)
 	struct page *head;
 
 	if (page)
-		return smalloc_block_index(page, p) < 0 ? 0 : page->block_size;
+		return smalloc_block_valid(page, p) ? page->block_size : 0;
 	if (ZERO_OR_NULL_PTR(p))
 		return 0;
 	head = smalloc_large_head(p);
@@ -477,7 +472,7 @@ void *srealloc(const void *p, size_t new_size, gfp_t gfp)
 		return NULL;
 	}
 	if (page)
-		ks = smalloc_block_index(page, p) < 0 ? 0 : page->block_size;
+		ks = smalloc_block_valid(page, p) ? page->block_size : 0;
 	else
 		ks = p == page_address(head) ? smalloc_large_size(head) : 0;
 	if (unlikely(!ks)) {

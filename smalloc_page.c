@@ -146,7 +146,6 @@ static void smalloc_frames_set_private(struct page *frames, unsigned long nr,
 
 static void smalloc_free_frames(struct page *page, unsigned int order)
 {
-	page->private = 0;
 	atomic_long_sub(1L << order, &smalloc_nr_pages);
 	__free_pages(page, order);
 }
@@ -278,7 +277,7 @@ bool smalloc_page_extend(struct smalloc_page *page)
 	smalloc_block_set_next(page, block, page->free);
 	page->free = first;
 	page->capacity += n;
-	/* After the links: a remote free may read it (smalloc_block_index()). */
+	/* After the links: a remote free may read it (smalloc_block_valid()). */
 	WRITE_ONCE(page->carved, page->capacity * page->block_size);
 	return true;
 }
@@ -406,7 +405,7 @@ static int smalloc_list_check(const struct smalloc_page *page, void *head,
 	void *b;
 
 	for (b = head; b; b = smalloc_block_next(page, b)) {
-		if (smalloc_block_index(page, b) < 0)	/* not a carved block */
+		if (!smalloc_block_valid(page, b))	/* not a carved block */
 			return -EFAULT;
 		if (++n > page->capacity)
 			return -ELOOP;
@@ -523,8 +522,11 @@ static unsigned int smalloc_large_order(const struct page *head)
 
 static void smalloc_large_release(struct page *head)
 {
+	unsigned int order = smalloc_large_order(head);
+
 	smalloc_pfn_map_set(page_to_pfn(head), 1, false);
-	smalloc_free_frames(head, smalloc_large_order(head));
+	set_page_private(head, 0);
+	smalloc_free_frames(head, order);
 }
 
 /**

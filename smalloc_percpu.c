@@ -229,10 +229,8 @@ void *smalloc_heap_alloc_slow(size_t size, gfp_t gfp)
 			return NULL;
 		}
 		block = smalloc_large_alloc(size, gfp, NUMA_NO_NODE);
-		heap = smalloc_heap_get();
-		smalloc_stat_inc(heap, block ? SMALLOC_LARGE_ALLOC :
-					       SMALLOC_ALLOC_FAIL);
-		smalloc_heap_put(heap);
+		smalloc_stat_count(block ? SMALLOC_LARGE_ALLOC :
+					   SMALLOC_ALLOC_FAIL);
 		return block;
 	}
 

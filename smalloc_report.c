@@ -23,11 +23,8 @@ void smalloc_report_invalid_free(const void *p, const char *why,
 				 unsigned long ip)
 {
 	static bool stack_dumped;
-	struct smalloc_heap *heap;
 
-	heap = smalloc_heap_get();
-	smalloc_stat_inc(heap, SMALLOC_INVALID_FREE);
-	smalloc_heap_put(heap);
+	smalloc_stat_count(SMALLOC_INVALID_FREE);
 
 	pr_err_ratelimited("invalid free of %p from %pS: %s; ignored\n",
 			   p, (void *)ip, why);

@@ -113,27 +113,3 @@ void smalloc_heap_heartbeat(struct smalloc_heap *heap)
 		list_move_tail(&page->retired, &heap->retired);
 	}
 }
-
-/**
- * smalloc_heap_release_retired - end every retirement now
- * @heap: owned heap
- *
- * Return: how many pages went back to the page allocator.
- */
-unsigned int smalloc_heap_release_retired(struct smalloc_heap *heap)
-{
-	struct smalloc_page *page, *tmp;
-	unsigned int n = 0;
-
-	list_for_each_entry_safe(page, tmp, &heap->retired, retired) {
-		if (page->used) {
-			smalloc_unretire(heap, page);
-			smalloc_stat_inc(heap, SMALLOC_RETIRED_REUSED);
-			continue;
-		}
-		smalloc_heap_release_page(heap, page);
-		smalloc_stat_inc(heap, SMALLOC_RETIRED_RELEASED);
-		n++;
-	}
-	return n;
-}

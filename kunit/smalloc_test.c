@@ -130,6 +130,8 @@ static struct smalloc_page *fill_one_page(struct kunit *test, size_t size,
 	page = smalloc_ptr_to_page(objs[0]);
 	KUNIT_ASSERT_NOT_NULL(test, page);
 	n = page->reserved;
+	/* The callers' arrays hold SMALLOC_MAX_BLOCKS. */
+	KUNIT_ASSERT_LE(test, n, SMALLOC_MAX_BLOCKS);
 	for (i = 1; i < n; i++) {
 		objs[i] = smalloc(size, GFP_KERNEL);
 		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, objs[i]);
@@ -172,7 +174,7 @@ static void free_on(unsigned int cpu, void **objs, unsigned int nr)
  */
 static void retire_promotes_local_free(struct kunit *test)
 {
-	void **objs = kunit_kcalloc(test, 512, sizeof(void *), GFP_KERNEL);
+	void **objs = kunit_kcalloc(test, SMALLOC_MAX_BLOCKS, sizeof(void *), GFP_KERNEL);
 	unsigned long slow, fast;
 	struct smalloc_page *page;
 	unsigned int i, nr;
@@ -212,7 +214,7 @@ static void retire_promotes_local_free(struct kunit *test)
  */
 static void retire_merges_free_and_local_free(struct kunit *test)
 {
-	void **objs = kunit_kcalloc(test, 512, sizeof(void *), GFP_KERNEL);
+	void **objs = kunit_kcalloc(test, SMALLOC_MAX_BLOCKS, sizeof(void *), GFP_KERNEL);
 	struct smalloc_page *page;
 	unsigned int i, nr;
 
@@ -245,7 +247,7 @@ static void retire_merges_free_and_local_free(struct kunit *test)
  */
 static void retire_releases_after_exact_heartbeats(struct kunit *test)
 {
-	void **objs = kunit_kcalloc(test, 512, sizeof(void *), GFP_KERNEL);
+	void **objs = kunit_kcalloc(test, SMALLOC_MAX_BLOCKS, sizeof(void *), GFP_KERNEL);
 	struct smalloc_test_ctx *ctx = test->priv;
 	struct smalloc_heap *heap = task_heap(0);
 	unsigned long released;
@@ -307,7 +309,7 @@ static void retire_bound_is_shorter_for_large_blocks(struct kunit *test)
 /* A retired page that is allocated from again is no longer retired. */
 static void retire_ends_when_page_is_reused(struct kunit *test)
 {
-	void **objs = kunit_kcalloc(test, 512, sizeof(void *), GFP_KERNEL);
+	void **objs = kunit_kcalloc(test, SMALLOC_MAX_BLOCKS, sizeof(void *), GFP_KERNEL);
 	struct smalloc_heap *heap = task_heap(0);
 	struct smalloc_page *page;
 	unsigned int i, nr;
@@ -376,7 +378,7 @@ static void retire_keeps_at_most_max_pages(struct kunit *test)
 /* The idle work gives retired pages back when the heap goes quiet. */
 static void idle_drain_releases_retired_pages(struct kunit *test)
 {
-	void **objs = kunit_kcalloc(test, 512, sizeof(void *), GFP_KERNEL);
+	void **objs = kunit_kcalloc(test, SMALLOC_MAX_BLOCKS, sizeof(void *), GFP_KERNEL);
 	struct smalloc_test_ctx *ctx = test->priv;
 	unsigned int i, nr;
 	int waited;
@@ -550,7 +552,7 @@ static void invariant_holds_random_cross_cpu(struct kunit *test)
  */
 static void remote_free_is_collected_and_reused(struct kunit *test)
 {
-	void **objs = kunit_kcalloc(test, 512, sizeof(void *), GFP_KERNEL);
+	void **objs = kunit_kcalloc(test, SMALLOC_MAX_BLOCKS, sizeof(void *), GFP_KERNEL);
 	struct smalloc_page *page;
 	unsigned int i, nr, o;
 	unsigned long remote;
@@ -588,7 +590,7 @@ static void remote_free_is_collected_and_reused(struct kunit *test)
  */
 static void remote_free_returns_full_page_to_queue(struct kunit *test)
 {
-	void **objs = kunit_kcalloc(test, 512, sizeof(void *), GFP_KERNEL);
+	void **objs = kunit_kcalloc(test, SMALLOC_MAX_BLOCKS, sizeof(void *), GFP_KERNEL);
 	struct smalloc_heap *heap = task_heap(0);
 	struct smalloc_page *page;
 	unsigned long delayed;
@@ -1005,7 +1007,7 @@ static void double_free_is_detected_and_contained(struct kunit *test)
 /* With poisoning on, a write to a freed block is caught when it is reused. */
 static void poison_catches_write_after_free(struct kunit *test)
 {
-	void **objs = kunit_kcalloc(test, 512, sizeof(void *), GFP_KERNEL);
+	void **objs = kunit_kcalloc(test, SMALLOC_MAX_BLOCKS, sizeof(void *), GFP_KERNEL);
 	unsigned long bad = smalloc_stat_sum(SMALLOC_POISON_BAD);
 	unsigned int i, nr;
 	u8 *victim;
@@ -1053,7 +1055,8 @@ static bool ascending(void **objs, unsigned int nr)
  */
 static void random_order_hides_carve_order(struct kunit *test)
 {
-	void **objs = kunit_kcalloc(test, 3 * 512, sizeof(void *), GFP_KERNEL);
+	void **objs = kunit_kcalloc(test, 3 * SMALLOC_MAX_BLOCKS, sizeof(void *),
+				     GFP_KERNEL);
 	bool saved = smalloc_random_order;
 	unsigned int i, nr, shuffled = 0;
 
@@ -1068,11 +1071,11 @@ static void random_order_hides_carve_order(struct kunit *test)
 
 	WRITE_ONCE(smalloc_random_order, true);
 	for (i = 0; i < 3; i++) {
-		fill_one_page(test, 64, objs + i * 512, &nr);
-		shuffled += !ascending(objs + i * 512, nr);
+		fill_one_page(test, 64, objs + i * SMALLOC_MAX_BLOCKS, &nr);
+		shuffled += !ascending(objs + i * SMALLOC_MAX_BLOCKS, nr);
 	}
 	KUNIT_EXPECT_GT(test, shuffled, 0);
-	for (i = 0; i < 3 * 512; i++)
+	for (i = 0; i < 3 * SMALLOC_MAX_BLOCKS; i++)
 		sfree(objs[i]);
 	WRITE_ONCE(smalloc_random_order, saved);
 }
@@ -1262,7 +1265,7 @@ static u32 soak_rand(u32 *state)
 
 static struct soak_obj *soak_alloc(struct soak *s, u32 *rnd, gfp_t gfp)
 {
-	u32 r = soak_rand(rnd), size, i;
+	u32 r = soak_rand(rnd), size;
 	struct soak_obj *o;
 
 	size = sizeof(*o) + (r % 64 == 0 ? 9000 + r % 4000 : r % 1024);
@@ -1273,22 +1276,15 @@ static struct soak_obj *soak_alloc(struct soak *s, u32 *rnd, gfp_t gfp)
 	}
 	o->size = size - sizeof(*o);
 	o->seed = r;
-	for (i = 0; i < o->size; i++)
-		o->data[i] = (u8)(r + i);
+	fill(o->data, o->size, r);
 	atomic_long_inc(&s->allocs);
 	return o;
 }
 
 static void soak_free(struct soak *s, struct soak_obj *o)
 {
-	u32 i;
-
-	for (i = 0; i < o->size; i++) {
-		if (o->data[i] != (u8)(o->seed + i)) {
-			atomic_long_inc(&s->corrupt);
-			break;
-		}
-	}
+	if (!verify(o->data, o->size, o->seed))
+		atomic_long_inc(&s->corrupt);
 	sfree(o);
 	atomic_long_inc(&s->frees);
 }
@@ -1315,26 +1311,32 @@ static void soak_irq_alloc(struct soak_cpu *pc, u32 *rnd)
 	}
 }
 
+/* Timer periods of the soak's hardirq and softirq allocators. */
+#define SOAK_HARD_NS	(500 * NSEC_PER_USEC)
+#define SOAK_SOFT_NS	(700 * NSEC_PER_USEC)
+
+static enum hrtimer_restart soak_tick(struct soak_cpu *pc, struct hrtimer *t,
+				      u32 *rnd, u64 period_ns)
+{
+	soak_irq_alloc(pc, rnd);
+	if (READ_ONCE(pc->s->stop))
+		return HRTIMER_NORESTART;
+	hrtimer_forward_now(t, ns_to_ktime(period_ns));
+	return HRTIMER_RESTART;
+}
+
 static enum hrtimer_restart soak_hard(struct hrtimer *t)
 {
 	struct soak_cpu *pc = container_of(t, struct soak_cpu, hard);
 
-	soak_irq_alloc(pc, &pc->hard_rnd);
-	if (READ_ONCE(pc->s->stop))
-		return HRTIMER_NORESTART;
-	hrtimer_forward_now(t, ns_to_ktime(500 * NSEC_PER_USEC));
-	return HRTIMER_RESTART;
+	return soak_tick(pc, t, &pc->hard_rnd, SOAK_HARD_NS);
 }
 
 static enum hrtimer_restart soak_soft(struct hrtimer *t)
 {
 	struct soak_cpu *pc = container_of(t, struct soak_cpu, soft);
 
-	soak_irq_alloc(pc, &pc->soft_rnd);
-	if (READ_ONCE(pc->s->stop))
-		return HRTIMER_NORESTART;
-	hrtimer_forward_now(t, ns_to_ktime(700 * NSEC_PER_USEC));
-	return HRTIMER_RESTART;
+	return soak_tick(pc, t, &pc->soft_rnd, SOAK_SOFT_NS);
 }
 
 static void soak_drain_inbox(struct soak *s, unsigned int cpu)
@@ -1357,9 +1359,9 @@ static int soak_worker(void *arg)
 	pc->hard.function = soak_hard;
 	hrtimer_init(&pc->soft, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_SOFT);
 	pc->soft.function = soak_soft;
-	hrtimer_start(&pc->hard, ns_to_ktime(500 * NSEC_PER_USEC),
+	hrtimer_start(&pc->hard, ns_to_ktime(SOAK_HARD_NS),
 		      HRTIMER_MODE_REL_PINNED_HARD);
-	hrtimer_start(&pc->soft, ns_to_ktime(700 * NSEC_PER_USEC),
+	hrtimer_start(&pc->soft, ns_to_ktime(SOAK_SOFT_NS),
 		      HRTIMER_MODE_REL_PINNED_SOFT);
 
 	while (!READ_ONCE(s->stop)) {
@@ -1377,10 +1379,11 @@ static int soak_worker(void *arg)
 			o = soak_alloc(s, &pc->rnd, GFP_KERNEL);
 			if (!o)
 				continue;
-			if (r & 1) {
+			/* Not r's low bits: they chose the slot. */
+			if (r & BIT(6)) {
 				*slot = o;
 			} else {		/* a remote free, somewhere */
-				soak_send(s, o, r >> 1);
+				soak_send(s, o, r >> 7);
 				atomic_long_inc(&s->remote);
 			}
 		}
@@ -1508,7 +1511,7 @@ static void soak_with_cpu_hotplug(struct kunit *test)
  */
 static void direct_cache_never_points_at_released_page(struct kunit *test)
 {
-	void **objs = kunit_kcalloc(test, 512, sizeof(void *), GFP_KERNEL);
+	void **objs = kunit_kcalloc(test, SMALLOC_MAX_BLOCKS, sizeof(void *), GFP_KERNEL);
 	struct smalloc_heap *heap = task_heap(0);
 	unsigned int slot = smalloc_direct_slot(200);
 	struct smalloc_page *page;
@@ -1727,7 +1730,7 @@ static long alloc_here(void *arg)
  */
 static void shrinker_scan_returns_empty_pages(struct kunit *test)
 {
-	void **objs = kunit_kcalloc(test, 512, sizeof(void *), GFP_KERNEL);
+	void **objs = kunit_kcalloc(test, SMALLOC_MAX_BLOCKS, sizeof(void *), GFP_KERNEL);
 	struct smalloc_test_ctx *ctx = test->priv;
 	struct hotplug_args a = { .nr = 200, .size = 128 };
 	unsigned int i, nr, o;

@@ -181,7 +181,7 @@ static void slot_alloc(struct slot *s, int ctx)
 
 static void slot_realloc(struct slot *s)
 {
-	size_t size = get8() & 1 ? pick_size() : 0;
+	size_t size = get8() & 1 ? pick_size() : 0, old;
 	u8 *p;
 
 	if (!s->p)
@@ -198,13 +198,10 @@ static void slot_realloc(struct slot *s)
 	check(smalloc_usable_size(p) >= size);
 	s->p = p;
 	verify_range(s, 0, min(size, s->size));
-	if (size > s->size) {
-		size_t old = s->size;
-
-		s->size = size;
-		fill(s, old);
-	}
+	old = s->size;
 	s->size = size;
+	if (size > old)
+		fill(s, old);
 }
 
 static void bad_input(struct slot *s)

@@ -225,8 +225,12 @@ static void atomic_allocations_never_sleep(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, READ_ONCE(harness_warnings), warns);
 }
 
+/* The suite's tests run one after another: one saved value does. */
+static unsigned int harness_saved_idle_ms;
+
 static int harness_test_init(struct kunit *test)
 {
+	harness_saved_idle_ms = smalloc_idle_drain_ms;
 	WRITE_ONCE(smalloc_idle_drain_ms, 0);
 	return 0;
 }
@@ -238,7 +242,7 @@ static void harness_test_exit(struct kunit *test)
 	__atomic_store_n(&harness_fail_page_allocs, 0, __ATOMIC_RELAXED);
 	harness_drain();
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&smalloc_nr_pages), 0);
-	WRITE_ONCE(smalloc_idle_drain_ms, 1000);
+	WRITE_ONCE(smalloc_idle_drain_ms, harness_saved_idle_ms);
 }
 
 static struct kunit_case harness_test_cases[] = {

@@ -107,11 +107,14 @@ int smalloc_classes_init(void);
  *               on a retire heartbeat (promotion).
  *   xthread_free blocks freed by anyone but the owner: a lock-free stack,
  *               pushed with cmpxchg by any CPU in any context, taken whole
- *               by the owner with cmpxchg.  Bit 0 is SMALLOC_TF_NOTIFY.
+ *               by the owner with xchg.  The push that finds it empty
+ *               also sets the page's class in the owner heap's
+ *               remote_classes, so that the owner's next heartbeat (or
+ *               idle check) collects it wherever the page sits.
  *
  * @used counts blocks handed out and not yet back on free or local_free,
- * so blocks sitting on xthread_free (or on the heap's delayed list) still
- * count as used.  The invariant, checked by smalloc_page_check():
+ * so blocks sitting on xthread_free still count as used.  The invariant,
+ * checked by smalloc_page_check():
  *
  *     used + |free| + |local_free| == capacity <= reserved
  *     |xthread_free| <= used
@@ -144,20 +147,13 @@ struct smalloc_page {
 	unsigned long key;		/* constant */
 	void *start;			/* constant: span address */
 	struct smalloc_heap *heap;	/* constant: owning heap */
-	struct list_head list;		/* owner: class queue or heap->full */
+	struct list_head list;		/* owner: class queue or full list */
 	struct list_head retired;	/* owner: heap->retired while retired */
-	atomic_long_t xthread_free;	/* anyone: remote free stack | NOTIFY */
+	atomic_long_t xthread_free;	/* anyone: remote free stack */
 };
 
-#define SMALLOC_PAGE_IN_FULL	0x1	/* on heap->full */
+#define SMALLOC_PAGE_IN_FULL	0x1	/* on heap->full[class] */
 #define SMALLOC_PAGE_IN_RETIRED	0x2	/* on heap->retired */
-
-/*
- * Set on xthread_free while the page sits on heap->full: the next remote
- * free clears it and sends its block to the heap's delayed list instead, so
- * that the owner learns the page has room again (mimalloc's delayed free).
- */
-#define SMALLOC_TF_NOTIFY	0x1UL
 
 /*
  * ->private of smalloc's frames.  Every frame of a span: the descriptor's
@@ -216,6 +212,9 @@ extern unsigned long smalloc_pfn_limit;
 /*
  * The pfn of a direct-map address, or a value >= smalloc_pfn_limit for
  * anything else (NULL, ZERO_SIZE_PTR, vmalloc, module data, stack...).
+ * This is the x86_64 direct map's arithmetic, with no call and no range
+ * check of its own (the map's limit is the check): smalloc_kernel.h and
+ * Kconfig refuse to build for anything else.
  */
 static __always_inline unsigned long smalloc_addr_pfn(const void *p)
 {
@@ -321,13 +320,13 @@ bool smalloc_page_extend(struct smalloc_page *page);
 void smalloc_page_collect(struct smalloc_page *page);
 void smalloc_page_promote(struct smalloc_page *page);
 unsigned int smalloc_page_remote_count(const struct smalloc_page *page);
-void smalloc_page_set_notify(struct smalloc_page *page, bool on);
 int smalloc_page_check(const struct smalloc_page *page);
 bool smalloc_page_holds_free(const struct smalloc_page *page, const void *block);
 void *smalloc_large_alloc(size_t size, gfp_t gfp, int node);
 bool smalloc_large_free(void *p, struct page *head);
 size_t smalloc_large_size(const struct page *head);
-unsigned long smalloc_large_release_all(void);
+unsigned long smalloc_large_abandon_all(void);
+void smalloc_page_abandon(struct smalloc_page *page);
 unsigned long smalloc_large_count(void);
 int smalloc_pfn_map_init(void);
 void smalloc_pfn_map_exit(void);
@@ -338,8 +337,10 @@ void smalloc_page_cache_exit(void);
 extern atomic_long_t smalloc_nr_pages;
 /* Test hooks: fail this many upcoming span (or large) allocations ... */
 extern atomic_t smalloc_fail_pages;
-/* ... or attempts at a span's preferred order (it falls back). */
+/* ... or attempts at a span's preferred order (it falls back) ... */
 extern atomic_t smalloc_fail_high_order;
+/* ... or make this many page allocations land above the map (hotplug). */
+extern atomic_t smalloc_fail_above_map;
 
 /* ------------------------------------------------------------------ */
 /* Statistics                                                          */
@@ -351,7 +352,7 @@ enum smalloc_stat {
 	SMALLOC_ALLOC_FAIL,		/* returned NULL */
 	SMALLOC_FREE_LOCAL,		/* onto local_free by the owner */
 	SMALLOC_FREE_REMOTE,		/* onto another heap's xthread_free */
-	SMALLOC_FREE_DELAYED,		/* remote free into a full page */
+	SMALLOC_FREE_DELAYED,		/* remote frees that notified the owner */
 	SMALLOC_REMOTE_COLLECTED,	/* blocks the owner took back */
 	SMALLOC_PAGE_ALLOC,		/* spans from the page allocator */
 	SMALLOC_PAGE_FREE,		/* spans given back */
@@ -396,9 +397,12 @@ struct smalloc_heap {
 	/* Owner only. */
 	struct smalloc_page *direct[SMALLOC_DIRECT_NR];
 	struct list_head queue[SMALLOC_NR_CLASSES];	/* pages with room */
-	struct list_head full;				/* pages without */
+	struct list_head full[SMALLOC_NR_CLASSES];	/* pages without */
 	struct list_head retired;			/* empty pages kept */
 	u8 nr_retired[SMALLOC_NR_CLASSES];
+	/* Owner writes (WRITE_ONCE); the shrinker's count reads. */
+	unsigned long nr_pages;		/* spans held */
+	unsigned long retired_frames;	/* 4 KiB frames of retired spans */
 	unsigned long heartbeats;
 	unsigned long idle_mark;	/* heartbeats at the last idle check */
 	unsigned int cpu;
@@ -406,8 +410,14 @@ struct smalloc_heap {
 #ifdef CONFIG_SMALLOC_STATS
 	unsigned long stat[SMALLOC_NR_STATS];
 #endif
-	/* Anyone: blocks remotely freed into pages on @full. */
-	atomic_long_t delayed_free;
+	/*
+	 * Anyone sets, the owner takes with xchg: bit c says a page of class
+	 * c got a remote free into an empty xthread_free since the owner last
+	 * looked.  So a page emptied by remote frees is found, on the full
+	 * list or in its queue, by the next heartbeat or idle check, however
+	 * busy the heap is elsewhere.
+	 */
+	atomic_long_t remote_classes;
 };
 
 struct smalloc_cpu {
@@ -457,7 +467,10 @@ static __always_inline void smalloc_stat_add(struct smalloc_heap *heap,
 	heap->stat[item] += n;
 }
 
-/* Count one event outside any heap operation, from any context but NMI. */
+/*
+ * Count one event outside any heap operation, from any context (from NMI
+ * on the NMI heap, whose counters only NMIs touch, and NMIs do not nest).
+ */
 static inline void smalloc_stat_count(enum smalloc_stat item)
 {
 	struct smalloc_heap *heap = smalloc_heap_get();
@@ -485,7 +498,8 @@ void smalloc_heap_free_local_slow(struct smalloc_heap *heap,
 				  struct smalloc_page *page);
 void smalloc_heap_release_page(struct smalloc_heap *heap,
 			       struct smalloc_page *page);
-void smalloc_heap_collect_delayed(struct smalloc_heap *heap);
+void smalloc_heap_collect_remote(struct smalloc_heap *heap);
+void smalloc_heap_release_retired(struct smalloc_heap *heap);
 bool smalloc_heap_drain(struct smalloc_heap *heap);
 unsigned long smalloc_heap_destroy(struct smalloc_heap *heap);
 int smalloc_heap_check(struct smalloc_heap *heap);
@@ -494,6 +508,7 @@ int smalloc_heaps_init(void);
 void smalloc_heaps_exit(void);
 void smalloc_drain_all(void);
 void smalloc_heap_arm_idle(struct smalloc_heap *heap);
+extern bool smalloc_exiting;
 void smalloc_cpu_drain_async(unsigned int cpu);
 int smalloc_shrinker_init(void);
 unsigned long smalloc_shrink_scan(struct shrinker *shrinker,
@@ -539,6 +554,9 @@ static inline unsigned int smalloc_retire_cycles(unsigned int block_size)
 void smalloc_page_retire(struct smalloc_heap *heap, struct smalloc_page *page);
 void smalloc_heap_heartbeat(struct smalloc_heap *heap);
 void smalloc_unretire(struct smalloc_heap *heap, struct smalloc_page *page);
+unsigned long smalloc_retire_bound_frames(void);
+unsigned long smalloc_shrink_this_cpu(void);
+unsigned long smalloc_shrink_dead_cpus(void);
 extern unsigned int smalloc_idle_drain_ms;
 
 /*

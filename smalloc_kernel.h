@@ -27,6 +27,7 @@
 #include <linux/moduleparam.h>
 #include <linux/overflow.h>
 #include <linux/percpu.h>
+#include <linux/sched.h>
 #include <linux/poison.h>
 #include <linux/preempt.h>
 #include <linux/printk.h>
@@ -46,9 +47,28 @@
  * The two Debian kernels a user has, 6.1 and 6.12, differ in a few
  * interfaces smalloc uses; the differences end here.
  */
+/*
+ * What smalloc relies on, said where a build against the wrong kernel
+ * stops (Kconfig says the same for in-tree builds).
+ */
+#ifdef CONFIG_PREEMPT_RT
+/* Softirqs and hardirq handlers are threads there (see smalloc_main.c). */
+#error "smalloc does not support PREEMPT_RT kernels"
+#endif
+#ifndef CONFIG_X86_64
+/* smalloc_addr_pfn() is the x86_64 direct map's arithmetic. */
+#error "smalloc is x86_64 only (smalloc_addr_pfn() assumes its direct map)"
+#endif
+
 #ifndef MAX_PAGE_ORDER
 #define MAX_PAGE_ORDER	(MAX_ORDER - 1)	/* before 6.8 MAX_ORDER was exclusive */
 #endif
+
+/* Is the current task allowed the emergency reserves (reclaim, swap)? */
+static inline bool smalloc_task_memalloc(void)
+{
+	return current->flags & PF_MEMALLOC;
+}
 
 static inline struct shrinker *
 smalloc_shrinker_create(const char *name,

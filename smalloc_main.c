@@ -81,13 +81,17 @@
 static noinline void *smalloc_alloc_slow(size_t size, gfp_t gfp)
 {
 	void *block = smalloc_heap_alloc_slow(size, gfp);
+	struct smalloc_page *page;
 
 	if (unlikely(ZERO_OR_NULL_PTR(block)) || size > SMALLOC_MAX_SIZE)
 		return block;
+	page = smalloc_ptr_to_page(block);
+	if (unlikely(!page))
+		return block;		/* kmalloc's: zeroed as asked */
 	if (static_branch_unlikely(&smalloc_poison))
-		smalloc_poison_verify(smalloc_ptr_to_page(block), block);
+		smalloc_poison_verify(page, block);
 	if (want_init_on_alloc(gfp))
-		memset(block, 0, smalloc_classes[smalloc_size_class(size)].size);
+		memset(block, 0, page->block_size);
 	return block;
 }
 
@@ -272,6 +276,17 @@ static noinline void smalloc_free_other(const void *p, unsigned long ip)
 
 	if (unlikely(ZERO_OR_NULL_PTR(p)))
 		return;
+	/*
+	 * From NMI only blocks can be freed (the remote path is lock-free):
+	 * the page allocator and kfree() are not NMI-safe.  Anything else is
+	 * counted, reported once and left alone (leaked, not corrupted).
+	 */
+	if (unlikely(in_nmi())) {
+		smalloc_stat_count(SMALLOC_INVALID_FREE);
+		pr_warn_once("sfree(%p) from NMI: only blocks of up to %u bytes can be freed there; left alone\n",
+			     p, SMALLOC_MAX_SIZE);
+		return;
+	}
 	head = smalloc_large_head(p);
 	if (head) {
 		if (!smalloc_large_free((void *)p, head)) {
@@ -336,9 +351,12 @@ static noinline void smalloc_free_checked(struct smalloc_page *page,
  * own the page, onto the page's remote free list otherwise.  A kmalloc
  * object is passed to kfree().  A pointer neither allocator handed out
  * is reported (rate-limited) and left alone.  The init_on_free boot
- * policy is honoured as kfree honours it.
+ * policy is honoured as kfree honours it.  Takes no lock and queues no
+ * work: what it may call is the page allocator's free, as kfree() does.
  *
- * Context: any context but NMI, on any CPU.
+ * Context: any context, on any CPU.  From NMI only blocks of the size
+ * classes (up to 8 KiB) may be freed; a large allocation or a kmalloc
+ * object freed from NMI is reported and left alone (leaked).
  */
 void sfree(const void *p)
 {
@@ -372,7 +390,10 @@ EXPORT_SYMBOL_GPL(sfree);
  * @p: a pointer smalloc() or kmalloc() returned
  *
  * As ksize(): the block size, at least what was asked for.  Callers may
- * use all of it.
+ * use all of a block or large allocation of smalloc's.  For a kmalloc
+ * object it is ksize(), and the same rule as for ksize() holds: on 6.12
+ * KASAN reports accesses beyond the size asked for, so such callers must
+ * only use what they asked for (or ask for kmalloc_size_roundup()).
  *
  * Context: any.
  * Return: the usable size, or 0 for NULL, ZERO_SIZE_PTR and pointers
@@ -398,17 +419,37 @@ EXPORT_SYMBOL_GPL(smalloc_usable_size);
  * sfree_sensitive - zero memory, then free it
  * @p: as for sfree()
  *
- * For objects that held keys or other secrets: the whole usable size is
- * cleared with memzero_explicit() before the free.
+ * For objects that held keys or other secrets: a block or large
+ * allocation of smalloc's is cleared whole with memzero_explicit() before
+ * the free; a kmalloc object goes to kfree_sensitive(), which clears it as
+ * KASAN allows (on 6.12 ksize() no longer unpoisons the slack beyond the
+ * request, so clearing ksize() bytes here would be an out-of-bounds
+ * write).  A pointer that is no live block (a double free) is not
+ * written: sfree() reports it.
  *
  * Context: as sfree().
  */
 void sfree_sensitive(const void *p)
 {
-	size_t ks = smalloc_usable_size(p);
+	struct smalloc_page *page = smalloc_ptr_to_page(p);
+	struct page *head = NULL;
 
-	if (ks)
-		memzero_explicit((void *)p, ks);
+	if (!page && !ZERO_OR_NULL_PTR(p))
+		head = smalloc_large_head(p);
+	if (page) {
+		if (smalloc_block_valid(page, p) &&
+		    !smalloc_block_maybe_free(page, p))
+			memzero_explicit((void *)p, page->block_size);
+	} else if (ZERO_OR_NULL_PTR(p)) {
+		return;
+	} else if (head) {
+		if (p == page_address(head))
+			memzero_explicit((void *)p, smalloc_large_size(head));
+	} else if (!in_nmi() && smalloc_is_kmalloc(p)) {
+		kfree_sensitive(p);
+		smalloc_stat_count(SMALLOC_FOREIGN_FREE);
+		return;
+	}
 	sfree(p);
 }
 EXPORT_SYMBOL_GPL(sfree_sensitive);

@@ -22,8 +22,11 @@
  * validating a pointer found in page->private of foreign memory needs a
  * fault-safe read, and virt_addr_valid() is an out-of-line call.  The
  * price is memory that appears above the map's limit after load (memory
- * hotplug): spans there are handed back and the allocation is retried
- * elsewhere or fails.
+ * hotplug): smalloc cannot own frames there.  The page allocator cannot be
+ * told to avoid them, so such frames are handed back at once and the
+ * request is served by kmalloc instead (smalloc_alloc_fallback() in
+ * smalloc_percpu.c), which sfree() takes back like any kmalloc object: a
+ * __GFP_NOFAIL request does not fail for it.
  *
  * Span lifetime
  * -------------
@@ -42,12 +45,13 @@ unsigned long smalloc_pfn_limit;
 atomic_long_t smalloc_nr_pages = ATOMIC_LONG_INIT(0);
 atomic_t smalloc_fail_pages = ATOMIC_INIT(0);
 atomic_t smalloc_fail_high_order = ATOMIC_INIT(0);
+atomic_t smalloc_fail_above_map = ATOMIC_INIT(0);
 
 static struct kmem_cache *smalloc_page_cache;
 
-/* Large allocations, so that unload can return them.  Slow path only. */
-static LIST_HEAD(smalloc_large_list);
-static DEFINE_SPINLOCK(smalloc_large_lock);
+/* Large allocations live and their frames: debugfs, the unload report. */
+static atomic_long_t smalloc_nr_large = ATOMIC_LONG_INIT(0);
+static atomic_long_t smalloc_large_frames = ATOMIC_LONG_INIT(0);
 
 /* ---------------------------------------------------------------- */
 /* The ownership map                                                 */
@@ -107,10 +111,27 @@ static bool smalloc_should_fail(atomic_t *hook)
 	       atomic_dec_if_positive(hook) >= 0;
 }
 
-/* The flags smalloc passes on to the page allocator. */
+/*
+ * The flags smalloc passes on to the page allocator for a span, as SLUB's
+ * allocate_slab() keeps only GFP_RECLAIM_MASK | GFP_CONSTRAINT_MASK
+ * (mm/internal.h, not visible to modules): how hard to try and where.  A
+ * span is shared by every later caller of its class, so placement flags of
+ * the one that created it must not apply: no __GFP_MOVABLE or
+ * __GFP_RECLAIMABLE (a span in ZONE_MOVABLE or CMA would pin it), no zone
+ * modifiers (those requests went to kmalloc), and never the emergency
+ * reserves (__GFP_NOMEMALLOC): SLUB marks a slab taken from them
+ * pfmemalloc and serves it only to reserve users, which smalloc's
+ * lock-free pages cannot; a reserve user whose span cannot be had
+ * otherwise is served by kmalloc (smalloc_percpu.c).
+ */
+#define SMALLOC_GFP_PAGE_MASK	(__GFP_RECLAIM | __GFP_HIGH | __GFP_IO | \
+				 __GFP_FS | __GFP_NOWARN | __GFP_RETRY_MAYFAIL | \
+				 __GFP_NOFAIL | __GFP_NORETRY | __GFP_HARDWALL | \
+				 __GFP_THISNODE)
+
 static gfp_t smalloc_page_gfp(gfp_t gfp)
 {
-	return gfp & ~(__GFP_ZERO | __GFP_COMP);
+	return (gfp & SMALLOC_GFP_PAGE_MASK) | __GFP_NOMEMALLOC;
 }
 
 /*
@@ -126,12 +147,13 @@ static struct page *smalloc_alloc_frames(gfp_t gfp, int node,
 	page = alloc_pages_node(node, gfp, order);
 	if (!page)
 		return NULL;
-	if (unlikely(page_to_pfn(page) + (1UL << order) > smalloc_pfn_limit)) {
+	if (unlikely(page_to_pfn(page) + (1UL << order) > smalloc_pfn_limit ||
+		     smalloc_should_fail(&smalloc_fail_above_map))) {
 		/* Hot-added memory the map does not cover: see above. */
-		pr_warn_once("memory above pfn %lu is not used by smalloc\n",
+		pr_warn_once("memory above pfn %lu is not used by smalloc; kmalloc serves what lands there\n",
 			     smalloc_pfn_limit);
 		__free_pages(page, order);
-		return NULL;
+		return ERR_PTR(-ERANGE);
 	}
 	atomic_long_add(1L << order, &smalloc_nr_pages);
 	return page;
@@ -161,7 +183,8 @@ static void smalloc_free_frames(struct page *page, unsigned int order)
  * page->reserved say which.
  *
  * Context: no per-CPU state held if @gfp allows blocking.
- * Return: a page with nothing carved yet and no owner, or NULL.
+ * Return: a page with nothing carved yet and no owner, NULL, or
+ * ERR_PTR(-ERANGE) if the page allocator gave frames above the map.
  */
 struct smalloc_page *smalloc_page_new(unsigned int class, gfp_t gfp, int node)
 {
@@ -188,14 +211,16 @@ struct smalloc_page *smalloc_page_new(unsigned int class, gfp_t gfp, int node)
 		if (high & __GFP_DIRECT_RECLAIM)
 			high = (high | __GFP_NOMEMALLOC) & ~__GFP_RECLAIM;
 		frames = smalloc_alloc_frames(high, node, order);
+		if (IS_ERR(frames))
+			frames = NULL;
 	}
 	if (!frames) {
 		order = cl->min_order;
 		frames = smalloc_alloc_frames(gfp, node, order);
 	}
-	if (!frames) {
+	if (IS_ERR_OR_NULL(frames)) {
 		kmem_cache_free(smalloc_page_cache, page);
-		return NULL;
+		return ERR_CAST(frames);
 	}
 
 	blocks = (PAGE_SIZE << order) / cl->size;
@@ -233,6 +258,28 @@ void smalloc_page_release(struct smalloc_page *page)
 	smalloc_pfn_map_set(page_to_pfn(frames), 1UL << page->order, false);
 	smalloc_frames_set_private(frames, 1UL << page->order, 0);
 	smalloc_free_frames(frames, page->order);
+	kmem_cache_free(smalloc_page_cache, page);
+}
+
+/**
+ * smalloc_page_abandon - leave a span with live blocks to its users
+ * @page: a page off every heap list, at module unload
+ *
+ * The frames stay allocated for good (whoever still points into them
+ * keeps valid memory); smalloc forgets them: out of the ownership map,
+ * ->private cleared, no longer counted as held.
+ */
+void smalloc_page_abandon(struct smalloc_page *page)
+{
+	struct page *frames = virt_to_page(page->start);
+
+	if (!page->used) {
+		smalloc_page_release(page);
+		return;
+	}
+	smalloc_pfn_map_set(page_to_pfn(frames), 1UL << page->order, false);
+	smalloc_frames_set_private(frames, 1UL << page->order, 0);
+	atomic_long_sub(1L << page->order, &smalloc_nr_pages);
 	kmem_cache_free(smalloc_page_cache, page);
 }
 
@@ -308,22 +355,18 @@ static void *smalloc_list_tail(const struct smalloc_page *page, void *head,
  * smalloc_page_collect - take back remote frees and refill free
  * @page: owned page
  *
- * Moves xthread_free onto local_free (keeping the NOTIFY bit as it is),
- * then, if free is empty, local_free onto free.
+ * Moves xthread_free onto local_free, then, if free is empty, local_free
+ * onto free.
  */
 void smalloc_page_collect(struct smalloc_page *page)
 {
-	long old = atomic_long_read(&page->xthread_free);
 	void *head, *tail;
 	unsigned int n;
 
-	do {
-		if (!(old & ~SMALLOC_TF_NOTIFY))
-			goto local;
-	} while (!atomic_long_try_cmpxchg(&page->xthread_free, &old,
-					  old & SMALLOC_TF_NOTIFY));
-
-	head = (void *)(old & ~SMALLOC_TF_NOTIFY);
+	/* Mostly empty: a read is cheaper than the locked exchange. */
+	if (!atomic_long_read(&page->xthread_free))
+		goto local;
+	head = (void *)atomic_long_xchg(&page->xthread_free, 0);
 	tail = smalloc_list_tail(page, head, &n, page->capacity);
 	smalloc_block_set_next(page, tail, page->local_free);
 	page->local_free = head;
@@ -345,7 +388,7 @@ local:
  */
 unsigned int smalloc_page_remote_count(const struct smalloc_page *page)
 {
-	long tf = atomic_long_read(&page->xthread_free) & ~SMALLOC_TF_NOTIFY;
+	long tf = atomic_long_read(&page->xthread_free);
 	unsigned int n;
 
 	if (!tf)
@@ -378,23 +421,6 @@ void smalloc_page_promote(struct smalloc_page *page)
 	page->free = page->local_free;
 	page->local_free = NULL;
 	smalloc_stat_inc(page->heap, SMALLOC_PROMOTE);
-}
-
-/**
- * smalloc_page_set_notify - turn delayed-free notification on or off
- * @page: owned page
- * @on: true when the page goes onto the full queue
- */
-void smalloc_page_set_notify(struct smalloc_page *page, bool on)
-{
-	long old = atomic_long_read(&page->xthread_free);
-	long new;
-
-	do {
-		new = on ? old | SMALLOC_TF_NOTIFY : old & ~SMALLOC_TF_NOTIFY;
-		if (new == old)
-			return;
-	} while (!atomic_long_try_cmpxchg(&page->xthread_free, &old, new));
 }
 
 /* Count a list, checking every entry is a block of the page. */
@@ -433,13 +459,15 @@ static bool smalloc_list_holds(const struct smalloc_page *page, void *head,
  * @block: a block of @page
  *
  * The exact double-free check, a walk of free, local_free and
- * xthread_free; only called when smalloc_block_maybe_free() says so.
+ * xthread_free: the only lists a freed block of the page can be on
+ * (remote frees stay on their page's own list, see smalloc_remote.c).
+ * Only called when smalloc_block_maybe_free() says so.
  *
  * Return: true if @block is free already.
  */
 bool smalloc_page_holds_free(const struct smalloc_page *page, const void *block)
 {
-	long tf = atomic_long_read(&page->xthread_free) & ~SMALLOC_TF_NOTIFY;
+	long tf = atomic_long_read(&page->xthread_free);
 
 	return smalloc_list_holds(page, page->free, block) ||
 	       smalloc_list_holds(page, page->local_free, block) ||
@@ -467,8 +495,7 @@ int smalloc_page_check(const struct smalloc_page *page)
 	if (!err)
 		err = smalloc_list_check(page, page->local_free, &nlocal);
 	if (!err)
-		err = smalloc_list_check(page, (void *)(tf & ~SMALLOC_TF_NOTIFY),
-					 &nthread);
+		err = smalloc_list_check(page, (void *)tf, &nthread);
 	if (!err && page->capacity > page->reserved)
 		err = -ERANGE;
 	if (!err && page->used + nfree + nlocal != page->capacity)
@@ -494,24 +521,32 @@ int smalloc_page_check(const struct smalloc_page *page)
  *       the page allocator itself)
  * @node: NUMA node or NUMA_NO_NODE
  *
- * Return: the address of the pages, or NULL.
+ * The pages serve this caller alone, so its placement and reserve flags
+ * apply, as with kmalloc_large(); what the page allocator has no use for
+ * (__GFP_ACCOUNT went to kmalloc) is masked.  Pages above the map (memory
+ * hotplug) go back and kmalloc_node() serves the request.
+ *
+ * Return: the address of the pages (or of a kmalloc object), or NULL.
  */
 void *smalloc_large_alloc(size_t size, gfp_t gfp, int node)
 {
 	unsigned int order = get_order(size);
 	struct page *head;
-	unsigned long flags;
 
 	if (smalloc_should_fail(&smalloc_fail_pages))
 		return NULL;
-	head = smalloc_alloc_frames(gfp | __GFP_COMP, node, order);
+	head = smalloc_alloc_frames((gfp & (SMALLOC_GFP_PAGE_MASK | __GFP_ZERO |
+					    __GFP_MEMALLOC | __GFP_NOMEMALLOC |
+					    __GFP_MOVABLE)) | __GFP_COMP,
+				    node, order);
+	if (IS_ERR(head))
+		return kmalloc_node(size, gfp, node);
 	if (!head)
 		return NULL;
 	head->private = SMALLOC_LARGE_TAG | ((unsigned long)order << 2);
-	spin_lock_irqsave(&smalloc_large_lock, flags);
-	list_add(&head->lru, &smalloc_large_list);
-	spin_unlock_irqrestore(&smalloc_large_lock, flags);
 	smalloc_pfn_map_set(page_to_pfn(head), 1, true);
+	atomic_long_inc(&smalloc_nr_large);
+	atomic_long_add(1L << order, &smalloc_large_frames);
 	return page_address(head);
 }
 
@@ -520,32 +555,28 @@ static unsigned int smalloc_large_order(const struct page *head)
 	return head->private >> 2;
 }
 
-static void smalloc_large_release(struct page *head)
-{
-	unsigned int order = smalloc_large_order(head);
-
-	smalloc_pfn_map_set(page_to_pfn(head), 1, false);
-	set_page_private(head, 0);
-	smalloc_free_frames(head, order);
-}
-
 /**
  * smalloc_large_free - free a large allocation
  * @p: the address smalloc_large_alloc() returned
  * @head: its head page
  *
+ * Takes no lock: the page allocator's free, as kfree() of a large kmalloc
+ * object.
+ *
  * Return: false, freeing nothing, if @p is not the start of the allocation.
  */
 bool smalloc_large_free(void *p, struct page *head)
 {
-	unsigned long flags;
+	unsigned int order;
 
 	if (unlikely(p != page_address(head)))
 		return false;
-	spin_lock_irqsave(&smalloc_large_lock, flags);
-	list_del(&head->lru);
-	spin_unlock_irqrestore(&smalloc_large_lock, flags);
-	smalloc_large_release(head);
+	order = smalloc_large_order(head);
+	smalloc_pfn_map_set(page_to_pfn(head), 1, false);
+	set_page_private(head, 0);
+	atomic_long_dec(&smalloc_nr_large);
+	atomic_long_sub(1L << order, &smalloc_large_frames);
+	smalloc_free_frames(head, order);
 	return true;
 }
 
@@ -561,30 +592,24 @@ size_t smalloc_large_size(const struct page *head)
  */
 unsigned long smalloc_large_count(void)
 {
-	struct page *head;
-	unsigned long flags, n = 0;
-
-	spin_lock_irqsave(&smalloc_large_lock, flags);
-	list_for_each_entry(head, &smalloc_large_list, lru)
-		n++;
-	spin_unlock_irqrestore(&smalloc_large_lock, flags);
-	return n;
+	return max_t(long, atomic_long_read(&smalloc_nr_large), 0);
 }
 
 /**
- * smalloc_large_release_all - return every large allocation (unload)
+ * smalloc_large_abandon_all - leave live large allocations to their users
+ * (unload)
+ *
+ * As smalloc_page_abandon(): the pages stay allocated under whoever still
+ * points at them; they simply stop being counted.
  *
  * Return: how many were still live.
  */
-unsigned long smalloc_large_release_all(void)
+unsigned long smalloc_large_abandon_all(void)
 {
-	struct page *head, *tmp;
-	unsigned long n = 0;
+	unsigned long n = smalloc_large_count();
 
-	list_for_each_entry_safe(head, tmp, &smalloc_large_list, lru) {
-		list_del(&head->lru);
-		smalloc_large_release(head);
-		n++;
-	}
+	atomic_long_sub(atomic_long_xchg(&smalloc_large_frames, 0),
+			&smalloc_nr_pages);
+	atomic_long_set(&smalloc_nr_large, 0);
 	return n;
 }

@@ -20,7 +20,16 @@ struct smalloc_cpu __percpu *smalloc_cpus;
  */
 struct smalloc_page smalloc_empty_page;
 
-static enum cpuhp_state smalloc_cpuhp_state;
+static enum cpuhp_state smalloc_cpuhp_dead, smalloc_cpuhp_online;
+
+/*
+ * Set before module exit cancels anything: from then on nothing queues
+ * work or arms a timer (smalloc_heap_arm_idle()).
+ */
+bool smalloc_exiting;
+
+/* Serialises drains of dead CPUs' heaps (smalloc_drain_dead_cpus()). */
+static DEFINE_MUTEX(smalloc_dead_mutex);
 
 /* ---------------------------------------------------------------- */
 /* Queues and the direct cache                                       */
@@ -64,6 +73,7 @@ static void smalloc_heap_add_page(struct smalloc_heap *heap,
 {
 	page->heap = heap;
 	list_add(&page->list, &heap->queue[page->class]);
+	WRITE_ONCE(heap->nr_pages, heap->nr_pages + 1);
 	smalloc_heap_update_direct(heap, page->class);
 	smalloc_stat_inc(heap, SMALLOC_PAGE_ALLOC);
 	smalloc_heap_arm_idle(heap);
@@ -80,6 +90,7 @@ void smalloc_heap_release_page(struct smalloc_heap *heap,
 	if (smalloc_page_is_retired(page))
 		smalloc_unretire(heap, page);
 	list_del(&page->list);
+	WRITE_ONCE(heap->nr_pages, heap->nr_pages - 1);
 	smalloc_heap_update_direct(heap, page->class);
 	smalloc_stat_inc(heap, SMALLOC_PAGE_FREE);
 	smalloc_page_release(page);
@@ -89,22 +100,19 @@ static void smalloc_heap_unfull(struct smalloc_heap *heap,
 				struct smalloc_page *page)
 {
 	page->flags &= ~SMALLOC_PAGE_IN_FULL;
-	smalloc_page_set_notify(page, false);
 	list_move_tail(&page->list, &heap->queue[page->class]);
 	smalloc_heap_update_direct(heap, page->class);
 }
 
 /*
- * Move a page without room to the full queue.  Remote frees into it now
- * notify the heap (delayed free).  One may have landed on xthread_free
- * just before NOTIFY was set and would notify nobody: collect once more,
- * and if that found room, the page goes straight back.  A page without
+ * Move a page without room to its class's full list.  A remote free into
+ * it after the collect that found it without room lands on an empty
+ * xthread_free and so sets the class's remote bit: the next heartbeat
+ * finds the page there (smalloc_heap_collect_class()).  A page without
  * room is in use: if it was retired and the heartbeat has not come round
  * to it yet, it is retired no more.
- *
- * Return: true if the page has room after all.
  */
-static bool smalloc_heap_to_full(struct smalloc_heap *heap,
+static void smalloc_heap_to_full(struct smalloc_heap *heap,
 				 struct smalloc_page *page)
 {
 	if (smalloc_page_is_retired(page)) {
@@ -112,16 +120,9 @@ static bool smalloc_heap_to_full(struct smalloc_heap *heap,
 		smalloc_stat_inc(heap, SMALLOC_RETIRED_REUSED);
 	}
 	page->flags |= SMALLOC_PAGE_IN_FULL;
-	list_move_tail(&page->list, &heap->full);
+	list_move_tail(&page->list, &heap->full[page->class]);
 	smalloc_heap_update_direct(heap, page->class);
-	smalloc_page_set_notify(page, true);
 	smalloc_stat_inc(heap, SMALLOC_PAGE_FULL);
-
-	smalloc_page_collect(page);
-	if (!page->free)
-		return false;
-	smalloc_heap_unfull(heap, page);
-	return true;
 }
 
 /*
@@ -138,8 +139,7 @@ static struct smalloc_page *smalloc_heap_find_page(struct smalloc_heap *heap,
 		smalloc_page_collect(page);
 		if (page->free || smalloc_page_extend(page))
 			goto found;
-		if (smalloc_heap_to_full(heap, page))
-			goto found;
+		smalloc_heap_to_full(heap, page);
 	}
 	return NULL;
 found:
@@ -169,45 +169,85 @@ void smalloc_heap_free_local_slow(struct smalloc_heap *heap,
 		smalloc_page_retire(heap, page);
 }
 
-/**
- * smalloc_heap_collect_delayed - free the blocks remote CPUs sent to this
- * heap because their page was full
- * @heap: owned heap
+/*
+ * Collect the remote frees of one class's pages: a full page with room
+ * again goes back to its queue, a page emptied is retired (and so counted
+ * against the retire bound, or given back beyond it).
  */
-void smalloc_heap_collect_delayed(struct smalloc_heap *heap)
+static void smalloc_heap_collect_class(struct smalloc_heap *heap,
+				       unsigned int class)
 {
-	void *block;
+	struct smalloc_page *page, *tmp;
 
-	/* Mostly empty: a read is cheaper than the locked exchange. */
-	if (!atomic_long_read(&heap->delayed_free))
-		return;
-	block = (void *)atomic_long_xchg(&heap->delayed_free, 0);
-	while (block) {
-		struct smalloc_page *page = smalloc_ptr_to_page(block);
-		void *next = smalloc_block_next(page, block);
-
-		smalloc_heap_free_block(heap, page, block);
-		smalloc_stat_inc(heap, SMALLOC_REMOTE_COLLECTED);
-		block = next;
+	list_for_each_entry_safe(page, tmp, &heap->full[class], list) {
+		if (!atomic_long_read(&page->xthread_free))
+			continue;
+		smalloc_page_collect(page);
+		smalloc_heap_unfull(heap, page);
+		if (!page->used)
+			smalloc_page_retire(heap, page);
 	}
+	list_for_each_entry_safe(page, tmp, &heap->queue[class], list) {
+		if (!atomic_long_read(&page->xthread_free))
+			continue;
+		smalloc_page_collect(page);
+		if (!page->used)
+			smalloc_page_retire(heap, page);
+	}
+}
+
+/**
+ * smalloc_heap_collect_remote - take in the remote frees other CPUs and
+ * contexts made into this heap's pages since it last looked
+ * @heap: owned heap
+ *
+ * Only the classes whose bit a remote free set are walked, so the cost is
+ * proportional to the pages that got remote frees (and the full or queued
+ * pages of their classes), not to the heap.
+ */
+void smalloc_heap_collect_remote(struct smalloc_heap *heap)
+{
+	unsigned long mask;
+	unsigned int c;
+
+	/* Mostly clear: a read is cheaper than the locked exchange. */
+	if (!atomic_long_read(&heap->remote_classes))
+		return;
+	mask = atomic_long_xchg(&heap->remote_classes, 0);
+	for_each_set_bit(c, &mask, SMALLOC_NR_CLASSES)
+		smalloc_heap_collect_class(heap, c);
 }
 
 /* ---------------------------------------------------------------- */
 /* The generic allocation path                                       */
 /* ---------------------------------------------------------------- */
 
+/*
+ * May this request use the emergency reserves?  (gfp_pfmemalloc_allowed()
+ * is not exported; this is its rule for the cases a module sees.)
+ */
+static bool smalloc_gfp_reserves(gfp_t gfp)
+{
+	if (gfp & __GFP_NOMEMALLOC)
+		return false;
+	return (gfp & __GFP_MEMALLOC) ||
+	       (in_task() && smalloc_task_memalloc());
+}
+
 /**
  * smalloc_heap_alloc_slow - everything the direct cache could not serve
  * @size: request size, any value
  * @gfp: the caller's flags
  *
- * Runs one retire heartbeat, collects delayed frees, searches the class
+ * Runs one retire heartbeat, collects remote frees, searches the class
  * queue, and takes a new span from the page allocator if it must.  When
  * @gfp allows blocking, the heap is let go around the page allocation and
  * taken again afterwards (the task may have moved to another CPU: the new
  * page then belongs to that CPU's heap).
  *
- * Return: a block (not yet zeroed), ZERO_SIZE_PTR, or NULL.
+ * Return: a block (not yet zeroed), ZERO_SIZE_PTR, NULL, or a kmalloc
+ * object (zeroed as @gfp asks) where no span could serve the request
+ * (frames above the ownership map, or a caller entitled to the reserves).
  */
 void *smalloc_heap_alloc_slow(size_t size, gfp_t gfp)
 {
@@ -245,9 +285,15 @@ void *smalloc_heap_alloc_slow(size_t size, gfp_t gfp)
 		page = smalloc_page_new(class, gfp, NUMA_NO_NODE);
 		if (blocking)
 			heap = smalloc_heap_get();
-		if (!page) {
+		if (IS_ERR_OR_NULL(page)) {
 			smalloc_stat_inc(heap, SMALLOC_ALLOC_FAIL);
 			smalloc_heap_put(heap);
+			/*
+			 * Frames above the map, or a caller allowed the
+			 * reserves that no span takes: kmalloc can serve it.
+			 */
+			if (IS_ERR(page) || smalloc_gfp_reserves(gfp))
+				return kmalloc(size, gfp);
 			return NULL;
 		}
 		smalloc_heap_add_page(heap, page);
@@ -268,8 +314,8 @@ void *smalloc_heap_alloc_slow(size_t size, gfp_t gfp)
  * live block
  * @heap: owned heap, or the heap of a dead CPU
  *
- * Collects delayed and remote frees first, so pages emptied by other CPUs
- * count as empty.
+ * Collects remote frees first, so pages emptied by other CPUs count as
+ * empty.
  *
  * Return: true if the heap holds no page afterwards.
  */
@@ -279,14 +325,16 @@ bool smalloc_heap_drain(struct smalloc_heap *heap)
 	bool empty = true;
 	unsigned int c;
 
-	smalloc_heap_collect_delayed(heap);
-	list_for_each_entry_safe(page, tmp, &heap->full, list) {
-		smalloc_page_collect(page);
-		if (page->free)
-			smalloc_heap_unfull(heap, page);
-	}
-	empty = list_empty(&heap->full);
+	/* xchg: its barrier orders the walk's reads after it. */
+	atomic_long_xchg(&heap->remote_classes, 0);
 	for (c = 0; c < SMALLOC_NR_CLASSES; c++) {
+		list_for_each_entry_safe(page, tmp, &heap->full[c], list) {
+			smalloc_page_collect(page);
+			if (page->free)
+				smalloc_heap_unfull(heap, page);
+			else
+				empty = false;
+		}
 		list_for_each_entry_safe(page, tmp, &heap->queue[c], list) {
 			smalloc_page_collect(page);
 			if (!page->used)
@@ -299,8 +347,15 @@ bool smalloc_heap_drain(struct smalloc_heap *heap)
 }
 
 /**
- * smalloc_heap_destroy - give back every page of the heap, live or not
+ * smalloc_heap_destroy - give back every page of the heap without live blocks
  * @heap: a heap nobody can use any more (module unload)
+ *
+ * A page that still holds live blocks is a client's leak, and someone may
+ * still point into it: giving it back would turn the leak into a
+ * use-after-free of whoever gets the frames next.  So, as
+ * kmem_cache_destroy() does with a cache that still has objects, such
+ * pages are kept (abandoned: out of smalloc's map, never freed) and
+ * reported.
  *
  * Return: the number of blocks that were still live.
  */
@@ -311,43 +366,107 @@ unsigned long smalloc_heap_destroy(struct smalloc_heap *heap)
 	unsigned int c;
 
 	smalloc_heap_drain(heap);
-	list_splice_init(&heap->full, &heap->queue[0]);
 	for (c = 0; c < SMALLOC_NR_CLASSES; c++) {
+		list_splice_init(&heap->full[c], &heap->queue[c]);
 		list_for_each_entry_safe(page, tmp, &heap->queue[c], list) {
 			smalloc_page_collect(page);
 			live += page->used;
-			page->used = 0;
-			smalloc_heap_release_page(heap, page);
+			list_del(&page->list);
+			WRITE_ONCE(heap->nr_pages, heap->nr_pages - 1);
+			smalloc_page_abandon(page);
 		}
 	}
 	return live;
 }
 
 /*
- * Drain the current CPU's heaps from task context, excluding each context
- * level in turn: disabled preemption owns the task heap, disabled bottom
- * halves the softirq heap, disabled interrupts the hardirq heap.
+ * The idle step of one heap: collect the remote frees it has not looked
+ * at (which retires pages they emptied) and give back its retired pages.
+ * Proportional to what there is to give back: a heap with nothing
+ * retired and no remote frees costs two reads.
  */
-static long smalloc_drain_this_cpu(void *unused)
+static void smalloc_heap_idle(struct smalloc_heap *heap)
+{
+	smalloc_heap_collect_remote(heap);
+	smalloc_heap_release_retired(heap);
+}
+
+/*
+ * Run @fn on every heap of the current CPU from task context, excluding
+ * each context level in turn: disabled preemption owns the task heap,
+ * disabled bottom halves the softirq heap, disabled interrupts the hardirq
+ * heap (and the NMI one, whose pages are none).
+ */
+static void smalloc_run_on_heaps_here(void (*fn)(struct smalloc_heap *heap))
 {
 	struct smalloc_cpu *sc;
 	unsigned long flags;
 
 	preempt_disable();
 	sc = this_cpu_ptr(smalloc_cpus);
-	smalloc_heap_drain(&sc->heap[SMALLOC_CTX_TASK]);
+	fn(&sc->heap[SMALLOC_CTX_TASK]);
 	local_bh_disable();
-	smalloc_heap_drain(&sc->heap[SMALLOC_CTX_SOFTIRQ]);
+	fn(&sc->heap[SMALLOC_CTX_SOFTIRQ]);
 	local_bh_enable();
 	local_irq_save(flags);
-	smalloc_heap_drain(&sc->heap[SMALLOC_CTX_HARDIRQ]);
+	fn(&sc->heap[SMALLOC_CTX_HARDIRQ]);
+	fn(&sc->heap[SMALLOC_CTX_NMI]);
 	local_irq_restore(flags);
 	preempt_enable();
+}
+
+static void smalloc_heap_drain_fn(struct smalloc_heap *heap)
+{
+	smalloc_heap_drain(heap);
+}
+
+static long smalloc_drain_this_cpu(void *unused)
+{
+	smalloc_run_on_heaps_here(smalloc_heap_drain_fn);
 	return 0;
 }
 
+static unsigned long smalloc_cpu_pages(struct smalloc_cpu *sc)
+{
+	unsigned long n = 0;
+	int ctx;
+
+	for (ctx = 0; ctx < SMALLOC_NR_CTX; ctx++)
+		n += READ_ONCE(sc->heap[ctx].nr_pages);
+	return n;
+}
+
+/*
+ * The heaps of CPUs that are offline: nothing runs them, so any CPU may
+ * drain them, one drainer at a time (@smalloc_dead_mutex), with hotplug
+ * held off by the caller (cpus_read_lock() or its trylock), so the CPU
+ * cannot come back meanwhile.  This is what keeps remote frees into a
+ * dead CPU's pages from being stranded until it returns.
+ *
+ * Return: frames given back.
+ */
+static unsigned long smalloc_drain_dead_cpus(void)
+{
+	long before = atomic_long_read(&smalloc_nr_pages);
+	unsigned int cpu;
+	int ctx;
+
+	for_each_possible_cpu(cpu) {
+		struct smalloc_cpu *sc = per_cpu_ptr(smalloc_cpus, cpu);
+
+		if (cpu_online(cpu) || !smalloc_cpu_pages(sc))
+			continue;
+		for (ctx = 0; ctx < SMALLOC_NR_CTX; ctx++)
+			smalloc_heap_drain(&sc->heap[ctx]);
+	}
+	return max_t(long, before - atomic_long_read(&smalloc_nr_pages), 0);
+}
+
 /**
- * smalloc_drain_all - give back every empty page of every online CPU
+ * smalloc_drain_all - give back every empty page of every CPU
+ *
+ * Online CPUs drain their own heaps (a work item on each); the heaps of
+ * offline CPUs are drained from here.
  *
  * Context: process context; sleeps.
  */
@@ -358,38 +477,75 @@ void smalloc_drain_all(void)
 	cpus_read_lock();
 	for_each_online_cpu(cpu)
 		work_on_cpu(cpu, smalloc_drain_this_cpu, NULL);
+	mutex_lock(&smalloc_dead_mutex);
+	smalloc_drain_dead_cpus();
+	mutex_unlock(&smalloc_dead_mutex);
 	cpus_read_unlock();
 }
 
-/*
- * The idle drain.  A retired page lives SMALLOC_RETIRE_CYCLES heartbeats,
- * but heartbeats only happen when the heap takes its slow path; and pages
- * emptied by remote frees are only noticed when the owner collects them.
- * A CPU that stops allocating would keep both forever.  So while a heap
- * holds pages, a work item on its CPU looks at it every
- * smalloc_idle_drain_ms; if a whole interval passed without a heartbeat,
- * the heap is drained: remote frees collected, every empty page (retired
- * or not) given back.  A busy heap is left alone.
+/**
+ * smalloc_shrink_dead_cpus - the shrinker's share of smalloc_drain_all()
+ * for offline CPUs, without sleeping
+ *
+ * Context: any that may take a mutex with trylock (reclaim).
+ * Return: frames given back, 0 if hotplug or another drainer was busy.
  */
-static bool smalloc_heap_has_pages(struct smalloc_heap *heap)
+unsigned long smalloc_shrink_dead_cpus(void)
 {
-	unsigned int c;
+	unsigned long freed = 0;
 
-	if (!list_empty(&heap->full))
-		return true;
-	for (c = 0; c < SMALLOC_NR_CLASSES; c++)
-		if (!list_empty(&heap->queue[c]))
-			return true;
-	return false;
+	if (!cpus_read_trylock())
+		return 0;
+	if (mutex_trylock(&smalloc_dead_mutex)) {
+		freed = smalloc_drain_dead_cpus();
+		mutex_unlock(&smalloc_dead_mutex);
+	}
+	cpus_read_unlock();
+	return freed;
 }
 
+/**
+ * smalloc_shrink_this_cpu - give back the current CPU's retired pages and
+ * what remote frees emptied, now
+ *
+ * Context: process context (reclaim); takes no lock, disables interrupts
+ * for as long as the pages it gives back take.
+ * Return: frames given back.
+ */
+unsigned long smalloc_shrink_this_cpu(void)
+{
+	long before;
+
+	before = atomic_long_read(&smalloc_nr_pages);
+	smalloc_run_on_heaps_here(smalloc_heap_idle);
+	before -= atomic_long_read(&smalloc_nr_pages);
+	/* Other CPUs may have given back or taken pages meanwhile. */
+	return max_t(long, before, 0);
+}
+
+/*
+ * The idle check.  A retired page lives SMALLOC_RETIRE_CYCLES heartbeats,
+ * but heartbeats only happen when the heap takes its slow path; a CPU that
+ * stops allocating would keep its retired pages, and the pages remote
+ * frees emptied, forever.  So while a CPU's heaps hold pages, a deferrable
+ * work item on it looks at them every smalloc_idle_drain_ms: a heap that
+ * had no heartbeat for a whole interval takes in its remote frees and
+ * gives back its retired pages (smalloc_heap_idle()).  A busy heap is left
+ * to its heartbeats.  Deferrable: the check never wakes an idle or
+ * nohz_full CPU by itself, it runs when the CPU next has a tick.  With
+ * nothing to give back it costs a few reads per heap; it walks nothing
+ * but the retired list and the classes remote frees touched.
+ *
+ * The work item is armed only from the allocation slow path (a heap got a
+ * page, or a heartbeat), from the CPU-online callback, and by itself;
+ * never from sfree(), which, as kfree(), must take no timer lock.
+ */
 static void smalloc_idle_work(struct work_struct *work)
 {
 	struct smalloc_cpu *sc = container_of(to_delayed_work(work),
 					      struct smalloc_cpu, idle_work);
 	unsigned int ms = READ_ONCE(smalloc_idle_drain_ms);
-	bool again = false, now;
-	unsigned long flags;
+	bool now;
 	int ctx;
 
 	preempt_disable();
@@ -399,37 +555,50 @@ static void smalloc_idle_work(struct work_struct *work)
 		return;
 	}
 	now = xchg(&sc->drain_now, false);
-	/* Interrupts off: no context level of this CPU is in its heap. */
-	local_irq_save(flags);
 	for (ctx = 0; ctx < SMALLOC_NR_CTX; ctx++) {
 		struct smalloc_heap *heap = &sc->heap[ctx];
+		unsigned long flags;
 
+		/*
+		 * Interrupts off: no context level is in this heap, for a few
+		 * reads, or for as long as giving back what it holds takes.
+		 */
+		local_irq_save(flags);
 		if (now || (ms && heap->heartbeats == heap->idle_mark))
-			smalloc_heap_drain(heap);
+			smalloc_heap_idle(heap);
 		heap->idle_mark = heap->heartbeats;
-		again |= smalloc_heap_has_pages(heap);
+		local_irq_restore(flags);
 	}
-	local_irq_restore(flags);
 	preempt_enable();
-	if (again && ms)
+	if (smalloc_cpu_pages(sc) && ms && !READ_ONCE(smalloc_exiting))
 		queue_delayed_work_on(sc->cpu, system_wq, &sc->idle_work,
 				      msecs_to_jiffies(ms));
 }
 
-/* A heap got a page or retired one: make sure an idle check is coming. */
-void smalloc_heap_arm_idle(struct smalloc_heap *heap)
+static void smalloc_cpu_arm_idle(struct smalloc_cpu *sc)
 {
 	unsigned int ms = READ_ONCE(smalloc_idle_drain_ms);
-	struct smalloc_cpu *sc = container_of(heap - heap->ctx,
-					      struct smalloc_cpu, heap[0]);
 
-	if (ms && !delayed_work_pending(&sc->idle_work))
-		queue_delayed_work_on(heap->cpu, system_wq, &sc->idle_work,
+	if (ms && !READ_ONCE(smalloc_exiting) &&
+	    !delayed_work_pending(&sc->idle_work))
+		queue_delayed_work_on(sc->cpu, system_wq, &sc->idle_work,
 				      msecs_to_jiffies(ms));
 }
 
 /**
- * smalloc_cpu_drain_async - have a CPU drain its heaps soon
+ * smalloc_heap_arm_idle - make sure an idle check is coming
+ * @heap: owned heap that got a page or ran a heartbeat
+ *
+ * Context: the allocation slow path only (it may take the timer lock).
+ */
+void smalloc_heap_arm_idle(struct smalloc_heap *heap)
+{
+	smalloc_cpu_arm_idle(container_of(heap - heap->ctx, struct smalloc_cpu,
+					  heap[0]));
+}
+
+/**
+ * smalloc_cpu_drain_async - have a CPU give back its idle pages soon
  * @cpu: an online CPU
  *
  * For the shrinker, which may run on any CPU and must not wait.
@@ -440,6 +609,8 @@ void smalloc_cpu_drain_async(unsigned int cpu)
 {
 	struct smalloc_cpu *sc = per_cpu_ptr(smalloc_cpus, cpu);
 
+	if (READ_ONCE(smalloc_exiting))
+		return;
 	WRITE_ONCE(sc->drain_now, true);
 	mod_delayed_work_on(cpu, system_wq, &sc->idle_work, 0);
 }
@@ -447,8 +618,8 @@ void smalloc_cpu_drain_async(unsigned int cpu)
 /*
  * A CPU has died: nothing runs on it, so its heaps may be drained from
  * here.  Remote frees into its pages keep working (they are atomic); pages
- * still holding live blocks stay with the heap until the CPU comes back
- * or the module is unloaded.
+ * still holding live blocks stay with the heap, and smalloc_drain_all()
+ * and the shrinker drain it while the CPU is away.
  */
 static int smalloc_cpu_dead(unsigned int cpu)
 {
@@ -458,6 +629,16 @@ static int smalloc_cpu_dead(unsigned int cpu)
 	cancel_delayed_work(&sc->idle_work);
 	for (ctx = 0; ctx < SMALLOC_NR_CTX; ctx++)
 		smalloc_heap_drain(&sc->heap[ctx]);
+	return 0;
+}
+
+/* A CPU is back: if its heaps kept pages, their idle check resumes. */
+static int smalloc_cpu_online(unsigned int cpu)
+{
+	struct smalloc_cpu *sc = per_cpu_ptr(smalloc_cpus, cpu);
+
+	if (smalloc_cpu_pages(sc))
+		smalloc_cpu_arm_idle(sc);
 	return 0;
 }
 
@@ -476,6 +657,7 @@ int smalloc_heap_check(struct smalloc_heap *heap)
 {
 	unsigned int nr_retired[SMALLOC_NR_CLASSES] = { };
 	unsigned int flagged = 0, listed = 0;
+	unsigned long pages = 0, frames = 0;
 	struct smalloc_page *page;
 	unsigned int c, w;
 	int err = 0;
@@ -485,9 +667,13 @@ int smalloc_heap_check(struct smalloc_heap *heap)
 		struct smalloc_page *first = smalloc_queue_first(heap, c);
 
 		list_for_each_entry(page, &heap->queue[c], list) {
+			pages++;
 			if (page->heap != heap || page->class != c ||
 			    (page->flags & SMALLOC_PAGE_IN_FULL))
 				err = -EINVAL;
+			/* However it emptied, an empty page is retired. */
+			if (!page->used && !smalloc_page_is_retired(page))
+				err = -ENOTEMPTY;
 			flagged += smalloc_page_is_retired(page);
 			if (!err)
 				err = smalloc_page_check(page);
@@ -498,15 +684,17 @@ int smalloc_heap_check(struct smalloc_heap *heap)
 			if (heap->ctx != SMALLOC_CTX_NMI &&
 			    heap->direct[w] != (first ?: &smalloc_empty_page))
 				err = -ESTALE;
-	}
-	list_for_each_entry(page, &heap->full, list) {
-		if (err)
-			break;
-		/* Full pages are never retired (smalloc_heap_to_full()). */
-		if (page->heap != heap || page->flags != SMALLOC_PAGE_IN_FULL)
-			err = -EINVAL;
-		else
-			err = smalloc_page_check(page);
+		list_for_each_entry(page, &heap->full[c], list) {
+			if (err)
+				break;
+			pages++;
+			/* Full pages are never retired (smalloc_heap_to_full()). */
+			if (page->heap != heap || page->class != c ||
+			    page->flags != SMALLOC_PAGE_IN_FULL)
+				err = -EINVAL;
+			else
+				err = smalloc_page_check(page);
+		}
 	}
 	list_for_each_entry(page, &heap->retired, retired) {
 		if (err)
@@ -515,11 +703,14 @@ int smalloc_heap_check(struct smalloc_heap *heap)
 		    page->flags != SMALLOC_PAGE_IN_RETIRED)
 			err = -EINVAL;
 		nr_retired[page->class]++;
+		frames += 1UL << page->order;
 		listed++;
 	}
 	/* Retired pages sit in their class queue, never on the full one. */
-	if (!err && flagged != listed)
+	if (!err && (flagged != listed || frames != heap->retired_frames))
 		err = -EBADE;
+	if (!err && pages != heap->nr_pages)
+		err = -EBADFD;
 	for (c = 0; c < SMALLOC_NR_CLASSES && !err; c++)
 		if (nr_retired[c] != heap->nr_retired[c] ||
 		    nr_retired[c] > smalloc_retire_max(c))
@@ -570,11 +761,12 @@ static void smalloc_heap_init(struct smalloc_heap *heap, unsigned int cpu,
 	heap->ctx = ctx;
 	for (i = 0; i < SMALLOC_DIRECT_NR; i++)
 		heap->direct[i] = &smalloc_empty_page;
-	for (i = 0; i < SMALLOC_NR_CLASSES; i++)
+	for (i = 0; i < SMALLOC_NR_CLASSES; i++) {
 		INIT_LIST_HEAD(&heap->queue[i]);
-	INIT_LIST_HEAD(&heap->full);
+		INIT_LIST_HEAD(&heap->full[i]);
+	}
 	INIT_LIST_HEAD(&heap->retired);
-	atomic_long_set(&heap->delayed_free, 0);
+	atomic_long_set(&heap->remote_classes, 0);
 }
 
 int smalloc_heaps_init(void)
@@ -582,6 +774,8 @@ int smalloc_heaps_init(void)
 	unsigned int cpu;
 	int ctx, ret;
 
+	BUILD_BUG_ON(SMALLOC_NR_CLASSES > BITS_PER_LONG);
+	smalloc_exiting = false;
 	smalloc_cpus = alloc_percpu(struct smalloc_cpu);
 	if (!smalloc_cpus)
 		return -ENOMEM;
@@ -589,24 +783,37 @@ int smalloc_heaps_init(void)
 		struct smalloc_cpu *sc = per_cpu_ptr(smalloc_cpus, cpu);
 
 		sc->cpu = cpu;
-		INIT_DELAYED_WORK(&sc->idle_work, smalloc_idle_work);
+		INIT_DEFERRABLE_WORK(&sc->idle_work, smalloc_idle_work);
 		for (ctx = 0; ctx < SMALLOC_NR_CTX; ctx++)
 			smalloc_heap_init(&sc->heap[ctx], cpu, ctx);
 	}
 	ret = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "smalloc:dead",
 					NULL, smalloc_cpu_dead);
-	if (ret < 0) {
-		free_percpu(smalloc_cpus);
-		return ret;
-	}
-	smalloc_cpuhp_state = ret;
+	if (ret < 0)
+		goto err_percpu;
+	smalloc_cpuhp_dead = ret;
+	ret = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "smalloc:online",
+					smalloc_cpu_online, NULL);
+	if (ret < 0)
+		goto err_dead;
+	smalloc_cpuhp_online = ret;
 	return 0;
+
+err_dead:
+	cpuhp_remove_state_nocalls(smalloc_cpuhp_dead);
+err_percpu:
+	free_percpu(smalloc_cpus);
+	return ret;
 }
 
 /*
  * Module unload: no client is left (each holds a module reference while
- * loaded), so no CPU can be inside smalloc.  Whatever is still allocated
- * outlived its owner: report it and give the memory back.
+ * loaded), so no CPU can be inside smalloc.  First nothing may queue work
+ * or arm a timer any more (smalloc_exiting), then the idle works are
+ * cancelled, then the heaps are torn down: collecting their remote frees
+ * retires pages, which must not (and now cannot) arm anything.  Whatever
+ * is still allocated outlived its owner: it is reported and kept, never
+ * handed to the page allocator under someone's pointer.
  */
 void smalloc_heaps_exit(void)
 {
@@ -614,17 +821,21 @@ void smalloc_heaps_exit(void)
 	unsigned int cpu;
 	int ctx;
 
-	cpuhp_remove_state_nocalls(smalloc_cpuhp_state);
+	WRITE_ONCE(smalloc_exiting, true);
+	cpuhp_remove_state_nocalls(smalloc_cpuhp_online);
+	cpuhp_remove_state_nocalls(smalloc_cpuhp_dead);
+	for_each_possible_cpu(cpu)
+		cancel_delayed_work_sync(&per_cpu_ptr(smalloc_cpus, cpu)->idle_work);
 	for_each_possible_cpu(cpu) {
 		struct smalloc_cpu *sc = per_cpu_ptr(smalloc_cpus, cpu);
 
-		cancel_delayed_work_sync(&sc->idle_work);
 		for (ctx = 0; ctx < SMALLOC_NR_CTX; ctx++)
 			live += smalloc_heap_destroy(&sc->heap[ctx]);
+		WARN_ON_ONCE(delayed_work_pending(&sc->idle_work));
 	}
-	large = smalloc_large_release_all();
+	large = smalloc_large_abandon_all();
 	if (live || large)
-		pr_warn("unload: %lu objects and %lu large allocations were never freed; their memory is returned\n",
+		pr_warn("unload: %lu objects and %lu large allocations were never freed; their memory is kept, not returned\n",
 			live, large);
 	WARN_ON(atomic_long_read(&smalloc_nr_pages));
 	free_percpu(smalloc_cpus);

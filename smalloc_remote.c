@@ -9,28 +9,28 @@
  * there is no ABA problem.  The fully ordered cmpxchg publishes the
  * block's next pointer before the block itself.
  *
- * If the page is on its heap's full queue, the owner would never look at
- * it, so the first remote free after the page went full (SMALLOC_TF_NOTIFY
- * set) clears the bit and pushes its block onto the heap's delayed_free
- * list instead; the owner's next slow path frees it locally, which moves
- * the page back to its queue.  The page cannot disappear meanwhile: the
- * block still counts in page->used.  Heaps are never freed while the
- * module is loaded, so the owner heap pointer is always valid.
+ * The owner must learn that a page has remote frees wherever the page
+ * sits: on its full list (it has room again) or in its queue (it may be
+ * empty now, and must then be retired, which bounds it).  So the push that
+ * finds xthread_free empty also sets the page's class bit in the owner
+ * heap's remote_classes; the owner's heartbeat and idle check take the
+ * bits with xchg and collect the pages of those classes that have remote
+ * frees (smalloc_heap_collect_remote()).  No notification is lost: the
+ * push and the bit test are ordered by the cmpxchg's full barrier, the
+ * owner's xchg and its reads of xthread_free by the xchg's, so either the
+ * owner's walk sees the block or the pusher sees the bit clear and sets
+ * it again.  Every block stays on its page's own list, so the double-free
+ * check (smalloc_page_holds_free()) sees every freed block.
+ *
+ * The page cannot disappear while the freer holds its block; once the
+ * block is pushed it may (the owner can collect it and release the page
+ * at once), so everything the free needs of the page is read before the
+ * push.  Heaps are never freed while the module is loaded, so the owner
+ * heap pointer stays valid.
  *
  * Everything here is lock-free and safe in any context, NMI included.
  */
 #include "smalloc_internal.h"
-
-static void smalloc_push_delayed(struct smalloc_page *page, void *block)
-{
-	struct smalloc_heap *owner = page->heap;
-	long old = atomic_long_read(&owner->delayed_free);
-
-	do {
-		smalloc_block_set_next(page, block, (void *)old);
-	} while (!atomic_long_try_cmpxchg(&owner->delayed_free, &old,
-					  (long)block));
-}
 
 /**
  * smalloc_free_remote - free a block into a page another heap owns
@@ -41,22 +41,24 @@ static void smalloc_push_delayed(struct smalloc_page *page, void *block)
 void smalloc_free_remote(struct smalloc_heap *heap, struct smalloc_page *page,
 			 void *block)
 {
+	/*
+	 * Read before the push: once the block is on xthread_free the owner
+	 * may collect it, empty the page and give it back.
+	 */
+	struct smalloc_heap *owner = page->heap;
+	unsigned long bit = 1UL << page->class;
 	long old = atomic_long_read(&page->xthread_free);
-	long new;
 
 	do {
-		if (old & SMALLOC_TF_NOTIFY) {
-			new = old & ~SMALLOC_TF_NOTIFY;
-		} else {
-			smalloc_block_set_next(page, block, (void *)old);
-			new = (long)block;
-		}
-	} while (!atomic_long_try_cmpxchg(&page->xthread_free, &old, new));
-
-	if (old & SMALLOC_TF_NOTIFY) {
-		smalloc_push_delayed(page, block);
-		smalloc_stat_inc(heap, SMALLOC_FREE_DELAYED);
-	} else {
+		smalloc_block_set_next(page, block, (void *)old);
+	} while (!atomic_long_try_cmpxchg(&page->xthread_free, &old,
+					  (long)block));
+	if (likely(old)) {
 		smalloc_stat_inc(heap, SMALLOC_FREE_REMOTE);
+		return;
 	}
+	/* The first since the owner collected: tell it (see above). */
+	if (!(atomic_long_read(&owner->remote_classes) & bit))
+		atomic_long_or(bit, &owner->remote_classes);
+	smalloc_stat_inc(heap, SMALLOC_FREE_DELAYED);
 }

@@ -20,10 +20,21 @@
  *    it ages the retired page that has waited longest and promotes again
  *    what was freed into it since (so with N pages retired, each lives N
  *    times as many passes: at most smalloc_retire_max() per class);
- *  - a heap that stops taking its slow path is drained by the idle work
- *    after smalloc_idle_drain_ms without a heartbeat (smalloc_percpu.c),
- *    which also returns pages emptied by remote frees;
+ *  - however a page became empty, it is retired (or given back beyond the
+ *    bound): by the owner's free of its last block, or, for pages emptied
+ *    by remote frees, by the heartbeat or idle check that collects them
+ *    (smalloc_heap_collect_remote());
+ *  - a heap that stops taking its slow path gives back its retired pages
+ *    in the idle check after smalloc_idle_drain_ms without a heartbeat
+ *    (smalloc_percpu.c);
  *  - drains (debugfs, CPU death, unload) give back every retired page.
+ *
+ * So once every block is freed, from anywhere, and each heap has had one
+ * heartbeat or idle check, each heap holds at most smalloc_retire_max(c)
+ * spans of each class c and nothing else: at most 16 frames per class
+ * (2 spans for the classes whose spans are bigger than 8 frames), i.e.
+ * smalloc_retire_bound_frames() frames per heap, times 3 heaps (task,
+ * softirq, hardirq) per possible CPU.  One idle period later, nothing.
  */
 #define pr_fmt(fmt) "smalloc: " fmt
 
@@ -39,6 +50,8 @@ void smalloc_unretire(struct smalloc_heap *heap, struct smalloc_page *page)
 	list_del_init(&page->retired);
 	page->flags &= ~SMALLOC_PAGE_IN_RETIRED;
 	heap->nr_retired[page->class]--;
+	WRITE_ONCE(heap->retired_frames,
+		   heap->retired_frames - (1UL << page->order));
 	page->retire_expire = 0;
 }
 
@@ -58,8 +71,14 @@ void smalloc_page_retire(struct smalloc_heap *heap, struct smalloc_page *page)
 		list_add_tail(&page->retired, &heap->retired);
 		page->flags |= SMALLOC_PAGE_IN_RETIRED;
 		heap->nr_retired[page->class]++;
+		WRITE_ONCE(heap->retired_frames,
+			   heap->retired_frames + (1UL << page->order));
 		smalloc_stat_inc(heap, SMALLOC_PAGE_RETIRED);
-		smalloc_heap_arm_idle(heap);
+		/*
+		 * No arming of the idle work here: this runs in sfree(), which
+		 * must take no timer lock.  A heap holding pages has its idle
+		 * check queued already (smalloc_idle_work()).
+		 */
 	}
 	/* New, or reused and emptied again before a heartbeat noticed. */
 	page->retire_expire = page->retire_cycles;
@@ -70,7 +89,7 @@ void smalloc_page_retire(struct smalloc_heap *heap, struct smalloc_page *page)
  * smalloc_heap_heartbeat - one tick of the retire clock
  * @heap: owned heap
  *
- * Called once per slow-path allocation.  Takes in the delayed frees, then
+ * Called once per slow-path allocation.  Takes in the remote frees, then
  * ages one retired page, the one that has waited longest: pages at the
  * head of the retired list that are in use again leave it, and the first
  * empty one counts down; at zero it goes back to the page allocator, or
@@ -89,7 +108,7 @@ void smalloc_heap_heartbeat(struct smalloc_heap *heap)
 
 	heap->heartbeats++;
 	smalloc_stat_inc(heap, SMALLOC_HEARTBEAT);
-	smalloc_heap_collect_delayed(heap);
+	smalloc_heap_collect_remote(heap);
 	/*
 	 * The heap is in use: its idle check must come (idle_drain_ms may
 	 * have been 0 when it took its pages).
@@ -112,4 +131,41 @@ void smalloc_heap_heartbeat(struct smalloc_heap *heap)
 		smalloc_page_promote(page);
 		list_move_tail(&page->retired, &heap->retired);
 	}
+}
+
+/**
+ * smalloc_heap_release_retired - give back every retired page
+ * @heap: owned heap
+ */
+void smalloc_heap_release_retired(struct smalloc_heap *heap)
+{
+	struct smalloc_page *page, *tmp;
+
+	list_for_each_entry_safe(page, tmp, &heap->retired, retired) {
+		/* In use again, and the heartbeat has not noticed yet. */
+		if (page->used) {
+			smalloc_unretire(heap, page);
+			smalloc_stat_inc(heap, SMALLOC_RETIRED_REUSED);
+			continue;
+		}
+		smalloc_heap_release_page(heap, page);
+		smalloc_stat_inc(heap, SMALLOC_RETIRED_RELEASED);
+	}
+}
+
+/**
+ * smalloc_retire_bound_frames - the most frames one heap keeps retired
+ *
+ * Return: the sum over classes of smalloc_retire_max() spans of the
+ * class's preferred order (a span of its fallback order is smaller).
+ */
+unsigned long smalloc_retire_bound_frames(void)
+{
+	unsigned long frames = 0;
+	unsigned int c;
+
+	for (c = 0; c < SMALLOC_NR_CLASSES; c++)
+		frames += (unsigned long)smalloc_retire_max(c) <<
+			  smalloc_classes[c].order;
+	return frames;
 }

@@ -2,12 +2,21 @@
 /*
  * Giving memory back under pressure: a shrinker.
  *
- * Empty pages (retired, or emptied by remote frees) are only reclaimable
- * by their heap's owner, and reclaim may run anywhere.  So the scan does
- * not free anything itself: it asks every online CPU to drain its heaps
- * in its idle work, now, whatever the heartbeat says, and tells reclaim
- * to stop asking (SHRINK_STOP).  The count reports every page smalloc
- * holds; only the empty ones come back.
+ * What a scan can free is the retired pages (and the pages remote frees
+ * emptied, which collecting retires); pages with live blocks and large
+ * allocations it can never free, so the count reports only the frames of
+ * retired spans, and one for each heap with uncollected remote frees,
+ * summed over every heap (read without the owners' exclusion: a count
+ * may be stale, never unsafe).
+ *
+ * A heap's pages are only released by its owner.  So the scan frees, at
+ * once, what the CPU it runs on holds (every context level excluded in
+ * turn, smalloc_shrink_this_cpu()) and what offline CPUs hold (their heaps
+ * have no owner running), and reports that; it asks the other CPUs that
+ * have retired pages, and only those, to give them back in their idle work
+ * now.  What they free is credited to the next scan, whose count is
+ * lower; with nothing retired anywhere the count is SHRINK_EMPTY and no
+ * CPU is disturbed.
  */
 #define pr_fmt(fmt) "smalloc: " fmt
 
@@ -15,22 +24,51 @@
 
 static struct shrinker *smalloc_shrinker;
 
+/*
+ * Frames of retired spans @cpu's heaps hold, plus one for each heap with
+ * remote frees it has not collected (which may have emptied pages: at
+ * least none, at most what the count cannot know without a walk).
+ */
+static unsigned long smalloc_cpu_retired(unsigned int cpu)
+{
+	struct smalloc_cpu *sc = per_cpu_ptr(smalloc_cpus, cpu);
+	unsigned long n = 0;
+	int ctx;
+
+	for (ctx = 0; ctx < SMALLOC_NR_CTX; ctx++) {
+		struct smalloc_heap *heap = &sc->heap[ctx];
+
+		n += READ_ONCE(heap->retired_frames);
+		n += READ_ONCE(heap->nr_pages) &&
+		     atomic_long_read(&heap->remote_classes);
+	}
+	return n;
+}
+
 static unsigned long smalloc_shrink_count(struct shrinker *shrinker,
 					  struct shrink_control *sc)
 {
-	long held = atomic_long_read(&smalloc_nr_pages);
+	unsigned long n = 0;
+	unsigned int cpu;
 
-	return held > 0 ? held : SHRINK_EMPTY;
+	for_each_possible_cpu(cpu)
+		n += smalloc_cpu_retired(cpu);
+	return n ?: SHRINK_EMPTY;
 }
 
 unsigned long smalloc_shrink_scan(struct shrinker *shrinker,
 				  struct shrink_control *sc)
 {
-	unsigned int cpu;
+	unsigned long freed;
+	unsigned int cpu, self;
 
+	freed = smalloc_shrink_this_cpu() + smalloc_shrink_dead_cpus();
+	self = get_cpu();
 	for_each_online_cpu(cpu)
-		smalloc_cpu_drain_async(cpu);
-	return SHRINK_STOP;
+		if (cpu != self && smalloc_cpu_retired(cpu))
+			smalloc_cpu_drain_async(cpu);
+	put_cpu();
+	return freed ?: SHRINK_STOP;
 }
 
 int smalloc_shrinker_init(void)

@@ -104,13 +104,6 @@ static void smalloc_sum_page(struct smalloc_page_sum *sum,
 	sum->capacity += page->capacity;
 }
 
-/* A block on the heap's delayed list is not live either. */
-static void smalloc_sum_delayed(struct smalloc_page_sum *sum)
-{
-	sum->used--;
-	sum->remote++;
-}
-
 /* Owner of @heap (or its CPU is dead): add its pages to @snap. */
 static void smalloc_snap_heap(struct smalloc_snap *snap,
 			      struct smalloc_heap *heap)
@@ -119,25 +112,16 @@ static void smalloc_snap_heap(struct smalloc_snap *snap,
 						  heap->ctx];
 	struct smalloc_page *page;
 	unsigned int c;
-	void *block;
 
 	for (c = 0; c < SMALLOC_NR_CLASSES; c++) {
 		list_for_each_entry(page, &heap->queue[c], list) {
 			smalloc_sum_page(hs, page);
 			smalloc_sum_page(&snap->class[c], page);
 		}
-	}
-	list_for_each_entry(page, &heap->full, list) {
-		smalloc_sum_page(hs, page);
-		smalloc_sum_page(&snap->class[page->class], page);
-	}
-	/* Only the owner takes from this list: walking it is safe. */
-	block = (void *)atomic_long_read(&heap->delayed_free);
-	while (block) {
-		page = smalloc_ptr_to_page(block);
-		smalloc_sum_delayed(hs);
-		smalloc_sum_delayed(&snap->class[page->class]);
-		block = smalloc_block_next(page, block);
+		list_for_each_entry(page, &heap->full[c], list) {
+			smalloc_sum_page(hs, page);
+			smalloc_sum_page(&snap->class[c], page);
+		}
 	}
 }
 

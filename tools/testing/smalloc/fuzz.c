@@ -13,11 +13,17 @@
  *
  * After every operation: every heap of every CPU passes
  * smalloc_heap_check() (the free-list invariant, the direct cache, the
- * retired list), the pages smalloc counts are the pages the page
- * allocator has out, and every live object's canary is intact (its ends
- * after every step, all of it when it is freed or resized).  At the end
- * of an input everything is freed and drained: nothing may be left.
- * A broken check aborts, which libFuzzer reports with the input.
+ * retired list, every empty page retired), every page with remote frees
+ * waiting has its class flagged to its owner (no notification lost), the
+ * pages smalloc counts are the pages the page allocator has out, and
+ * every live object's canary is intact (its ends after every step, all of
+ * it when it is freed or resized).  Module exit may come at any point with
+ * remote frees and retired pages pending: it must return every page and
+ * leave no work item queued.  At the end of an input everything is freed;
+ * then the memory bound must hold: after one heartbeat per heap, each
+ * heap holds at most smalloc_retire_bound_frames(), and after two idle
+ * periods nothing, without any explicit drain.  A broken check aborts,
+ * which libFuzzer reports with the input.
  *
  * Single-threaded and deterministic: "CPUs" and contexts are switched by
  * hand, work runs inline, the clock moves only when told.
@@ -284,6 +290,51 @@ static void debugfs_views(void)
 		check(harness_debugfs_read(files[i], buf, sizeof(buf)) > 0);
 }
 
+/*
+ * A page whose xthread_free is not empty has its class flagged in its
+ * heap's remote_classes: else the owner would never look at it (the
+ * invariant a dropped notification breaks).  Single-threaded: exact.
+ */
+static void check_remote_flags(void)
+{
+	struct smalloc_page *page;
+	unsigned int cpu, c;
+	int ctx;
+
+	for_each_possible_cpu(cpu) {
+		for (ctx = 0; ctx < SMALLOC_NR_CTX; ctx++) {
+			struct smalloc_heap *heap =
+				&per_cpu_ptr(smalloc_cpus, cpu)->heap[ctx];
+			unsigned long bits = atomic_long_read(&heap->remote_classes);
+
+			for (c = 0; c < SMALLOC_NR_CLASSES; c++) {
+				list_for_each_entry(page, &heap->queue[c], list)
+					check(!atomic_long_read(&page->xthread_free) ||
+					      (bits & BIT(c)));
+				list_for_each_entry(page, &heap->full[c], list)
+					check(!atomic_long_read(&page->xthread_free) ||
+					      (bits & BIT(c)));
+			}
+		}
+	}
+}
+
+/* Frames of the spans @heap holds. */
+static unsigned long heap_frames(struct smalloc_heap *heap)
+{
+	struct smalloc_page *page;
+	unsigned long n = 0;
+	unsigned int c;
+
+	for (c = 0; c < SMALLOC_NR_CLASSES; c++) {
+		list_for_each_entry(page, &heap->queue[c], list)
+			n += 1UL << page->order;
+		list_for_each_entry(page, &heap->full[c], list)
+			n += 1UL << page->order;
+	}
+	return n;
+}
+
 static void check_everything(void)
 {
 	unsigned int cpu, i;
@@ -292,9 +343,89 @@ static void check_everything(void)
 		check(work_on_cpu(cpu, smalloc_check_this_cpu, NULL) == 0);
 	check(atomic_long_read(&smalloc_nr_pages) == READ_ONCE(harness_pages_out));
 	check(READ_ONCE(harness_warnings) == 0);
+	check_remote_flags();
 	for (i = 0; i < SLOTS; i++)
 		if (slots[i].p)
 			verify_ends(&slots[i]);
+}
+
+static void free_all_slots(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < SLOTS; i++)
+		slot_free_on(&slots[i], get8() % 2 ? (int)(get8() % nr_cpu_ids) : -1,
+			     0);
+}
+
+/*
+ * rmmod: every object freed first (as a client's exit does, some of it
+ * remotely and not yet collected), then module exit, at whatever state the
+ * heaps, retired lists and idle works are in.  Nothing may stay queued,
+ * every page must be back; then the module loads again.
+ */
+static void module_reload(void)
+{
+	unsigned int cpu, home = raw_smp_processor_id();
+	int err;
+
+	atomic_set(&smalloc_fail_pages, 0);
+	atomic_set(&smalloc_fail_high_order, 0);
+	WRITE_ONCE(harness_fail_kmem_allocs, 0);
+	WRITE_ONCE(harness_fail_page_allocs, 0);
+	for (cpu = 0; cpu < nr_cpu_ids; cpu++)
+		if (!cpu_online(cpu) && get8() % 2)
+			add_cpu(cpu);
+	free_all_slots();
+	if (get8() % 2)
+		WRITE_ONCE(smalloc_idle_drain_ms, 1000);
+	harness_set_cpu(home);
+	harness_module_exit();
+	check(harness_pending_work() == 0);
+	check(READ_ONCE(harness_pages_out) == 0);
+	check(harness_kmem_live() == 0);
+	check(READ_ONCE(harness_warnings) == 0);
+	err = harness_module_init();
+	if (err)
+		fprintf(stderr, "fuzz: module init: %d\n", err);
+	check(!err);
+	WRITE_ONCE(smalloc_idle_drain_ms, 0);
+}
+
+/*
+ * The memory bound (Documentation/smalloc.rst, "Memory bound"): with no
+ * live block left, one heartbeat on each heap brings it to at most
+ * smalloc_retire_bound_frames(), and two idle periods to nothing.
+ */
+static void check_memory_bound(void)
+{
+	unsigned int cpu, i, home = raw_smp_processor_id();
+	int ctx;
+
+	for_each_possible_cpu(cpu)
+		add_cpu(cpu);
+	WRITE_ONCE(smalloc_idle_drain_ms, 5);
+	for_each_online_cpu(cpu) {
+		harness_set_cpu(cpu);
+		for (ctx = SMALLOC_CTX_TASK; ctx <= SMALLOC_CTX_HARDIRQ; ctx++) {
+			struct smalloc_heap *heap;
+
+			if (ctx)
+				harness_enter_ctx(ctx);
+			heap = smalloc_heap_get();
+			smalloc_heap_heartbeat(heap);
+			check(heap_frames(heap) <= smalloc_retire_bound_frames());
+			smalloc_heap_put(heap);
+			if (ctx)
+				harness_exit_ctx();
+		}
+	}
+	harness_set_cpu(home);
+	/* Works queued earlier may be due up to 15 ms later: 4 rounds do. */
+	for (i = 0; i < 4 && atomic_long_read(&smalloc_nr_pages); i++)
+		harness_advance_clock(16);
+	check(atomic_long_read(&smalloc_nr_pages) == 0);
+	WRITE_ONCE(smalloc_idle_drain_ms, 0);
 }
 
 static void step(void)
@@ -303,7 +434,7 @@ static void step(void)
 	struct slot *s = &slots[get8() % SLOTS];
 	struct smalloc_heap *heap;
 
-	switch (op % 21) {
+	switch (op % 22) {
 	case 0: case 1: case 2: case 3:
 		slot_alloc(s, 0);
 		break;
@@ -376,6 +507,9 @@ static void step(void)
 			break;
 		harness_advance_clock(1);
 		break;
+	case 20:
+		module_reload();
+		break;
 	default:
 		debugfs_views();
 		break;
@@ -418,13 +552,14 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		check_everything();
 	}
 
-	/* Everything back: free, bring every CPU up, drain. */
+	/* Everything back: free, then the bound, then drain. */
 	atomic_set(&smalloc_fail_pages, 0);
 	atomic_set(&smalloc_fail_high_order, 0);
 	WRITE_ONCE(harness_fail_kmem_allocs, 0);
 	WRITE_ONCE(harness_fail_page_allocs, 0);
 	for (i = 0; i < SLOTS; i++)
 		slot_free_on(&slots[i], -1, 0);
+	check_memory_bound();
 	for_each_possible_cpu(cpu)
 		add_cpu(cpu);
 	WRITE_ONCE(smalloc_idle_drain_ms, 0);

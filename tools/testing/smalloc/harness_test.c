@@ -132,25 +132,27 @@ static void descriptor_alloc_failure_returns_null(struct kunit *test)
 	sfree(p);
 }
 
-/* Reclaim as the kernel drives it: count, then scan. */
-static void shrinker_counts_held_pages(struct kunit *test)
+/*
+ * Reclaim as the kernel drives it: count, then scan.  A live block's page
+ * is not counted (reclaim cannot have it); once freed, its retired span
+ * is, and a scan on its CPU gives it back at once.
+ */
+static void shrinker_counts_what_it_can_free(struct kunit *test)
 {
-	unsigned long count = 0;
+	unsigned long count = 0, frames;
 	void *p;
-	int waited;
 
+	set_cpus_allowed_ptr(current, cpumask_of(0));
 	harness_drain();
 	p = smalloc(64, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	harness_shrink(128, &count);
-	KUNIT_EXPECT_EQ(test, count, atomic_long_read(&smalloc_nr_pages));
+	KUNIT_EXPECT_EQ(test, count, SHRINK_EMPTY);
+	KUNIT_EXPECT_GT(test, atomic_long_read(&smalloc_nr_pages), 0);
+	frames = atomic_long_read(&smalloc_nr_pages);
 	sfree(p);
-	for (waited = 0; waited < 2000; waited += 10) {
-		harness_shrink(128, &count);
-		if (!atomic_long_read(&smalloc_nr_pages))
-			break;
-		msleep(10);
-	}
+	KUNIT_EXPECT_EQ(test, harness_shrink(128, &count), frames);
+	KUNIT_EXPECT_EQ(test, count, frames);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&smalloc_nr_pages), 0);
 }
 
@@ -225,6 +227,202 @@ static void atomic_allocations_never_sleep(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, READ_ONCE(harness_warnings), warns);
 }
 
+struct exit_args {
+	void *obj;
+};
+
+static long free_obj_here(void *arg)
+{
+	sfree(((struct exit_args *)arg)->obj);
+	return 0;
+}
+
+/*
+ * Module exit with frees pending: a page went full, one of its blocks was
+ * freed from another CPU, the owner freed the rest, and rmmod follows
+ * within idle_drain_ms.  Exit collects the remote free, which empties and
+ * retires the page: no work item or timer may be queued by that, or by
+ * anything else, once exit has begun.
+ */
+static void module_exit_leaves_no_work_pending(struct kunit *test)
+{
+	void **objs = kunit_kcalloc(test, SMALLOC_MAX_BLOCKS + 1, sizeof(void *),
+				    GFP_KERNEL);
+	struct smalloc_page *page;
+	struct exit_args a;
+	unsigned int i, nr;
+
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	set_cpus_allowed_ptr(current, cpumask_of(0));
+	WRITE_ONCE(smalloc_idle_drain_ms, 1000);
+	objs[0] = smalloc(96, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, objs[0]);
+	page = smalloc_ptr_to_page(objs[0]);
+	nr = page->reserved;
+	for (i = 1; i <= nr; i++) {		/* one more: the page goes full */
+		objs[i] = smalloc(96, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, objs[i]);
+	}
+	a.obj = objs[0];
+	work_on_cpu(1, free_obj_here, &a);	/* a remote free into it */
+	for (i = 1; i <= nr; i++)
+		sfree(objs[i]);
+	harness_module_exit();
+	KUNIT_EXPECT_EQ(test, harness_pending_work(), 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(harness_pages_out), 0);
+	KUNIT_ASSERT_EQ(test, harness_module_init(), 0);
+	WRITE_ONCE(smalloc_idle_drain_ms, 0);
+}
+
+/*
+ * sfree_sensitive() of a kmalloc object goes to kfree_sensitive(): zeroing
+ * ksize() bytes would write past the request, which KASAN on 6.12 (ASan
+ * here: ksize() rounds up, the object is exactly the request) reports.
+ * A block of smalloc's is cleared whole.
+ */
+static void sfree_sensitive_respects_kmalloc_bounds(struct kunit *test)
+{
+	long live = harness_kmalloc_live();
+	u8 *k = kmalloc(100, GFP_KERNEL);
+	u8 *p = smalloc(100, GFP_KERNEL);
+	size_t i, usable;
+
+	KUNIT_ASSERT_NOT_NULL(test, k);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_GT(test, ksize(k), 100);
+	memset(k, 0x5a, 100);
+	sfree_sensitive(k);
+	KUNIT_EXPECT_EQ(test, harness_kmalloc_live(), live);
+	usable = smalloc_usable_size(p);
+	memset(p, 0x5a, usable);
+	sfree_sensitive(p);
+	/* The first word is the free-list link. */
+	for (i = sizeof(void *); i < usable; i++)
+		if (p[i])
+			break;
+	KUNIT_EXPECT_EQ(test, i, usable);
+}
+
+/*
+ * A span never takes the caller's placement flags (it is shared by every
+ * later caller) nor the emergency reserves; a caller entitled to the
+ * reserves whose span cannot be had otherwise is served by kmalloc.
+ */
+static void span_gfp_is_sanitised(struct kunit *test)
+{
+	long live = harness_kmalloc_live();
+	void *p;
+
+	set_cpus_allowed_ptr(current, cpumask_of(0));
+	harness_drain();
+	p = smalloc(3000, GFP_KERNEL | __GFP_MOVABLE | __GFP_RECLAIMABLE |
+			  __GFP_MEMALLOC);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_NOT_NULL(test, smalloc_ptr_to_page(p));
+	KUNIT_EXPECT_FALSE(test, harness_last_page_gfp &
+			   (__GFP_MOVABLE | __GFP_RECLAIMABLE | __GFP_MEMALLOC));
+	KUNIT_EXPECT_TRUE(test, harness_last_page_gfp & __GFP_NOMEMALLOC);
+	sfree(p);
+	harness_drain();
+
+	/* No span to be had: an ordinary caller gets NULL ... */
+	__atomic_store_n(&harness_fail_page_allocs, 2, __ATOMIC_RELAXED);
+	p = smalloc(3000, GFP_ATOMIC | __GFP_NOWARN);
+	KUNIT_EXPECT_NULL(test, p);
+	/* ... a reserve user (PF_MEMALLOC: reclaim itself) kmalloc's. */
+	harness_task_memalloc = true;
+	__atomic_store_n(&harness_fail_page_allocs, 2, __ATOMIC_RELAXED);
+	p = smalloc(3000, GFP_ATOMIC | __GFP_NOWARN);
+	harness_task_memalloc = false;
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_NULL(test, smalloc_ptr_to_page(p));
+	KUNIT_EXPECT_EQ(test, harness_kmalloc_live(), live + 1);
+	sfree(p);
+	KUNIT_EXPECT_EQ(test, harness_kmalloc_live(), live);
+}
+
+struct nmi_args {
+	void *block, *large;
+};
+
+static long free_in_nmi(void *arg)
+{
+	struct nmi_args *a = arg;
+
+	harness_enter_ctx(HARNESS_CTX_NMI);
+	sfree(a->block);
+	sfree(a->large);
+	harness_exit_ctx();
+	return 0;
+}
+
+/*
+ * The NMI rule as documented: a block may be freed from NMI (the remote
+ * path is lock-free); a large allocation is not (the page allocator is
+ * not NMI-safe): it is counted as an invalid free and left alone.
+ */
+static void nmi_frees_blocks_only(struct kunit *test)
+{
+	unsigned long invalid = smalloc_stat_sum(SMALLOC_INVALID_FREE);
+	struct nmi_args a;
+	struct smalloc_page *page;
+	long large;
+
+	set_cpus_allowed_ptr(current, cpumask_of(0));
+	a.block = smalloc(64, GFP_KERNEL);
+	a.large = smalloc(20000, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, a.block);
+	KUNIT_ASSERT_NOT_NULL(test, a.large);
+	page = smalloc_ptr_to_page(a.block);
+	large = smalloc_large_count();
+	work_on_cpu(1, free_in_nmi, &a);
+	KUNIT_EXPECT_EQ(test, smalloc_page_remote_count(page), 1);
+	KUNIT_EXPECT_EQ(test, smalloc_large_count(), large);
+	KUNIT_EXPECT_EQ(test, smalloc_stat_sum(SMALLOC_INVALID_FREE), invalid + 1);
+	sfree(a.large);
+	KUNIT_EXPECT_EQ(test, smalloc_large_count(), large - 1);
+}
+
+/*
+ * Unload with live objects keeps their memory, as kmem_cache_destroy()
+ * keeps a cache's: a client's leak must not become a use-after-free of
+ * whoever gets the frames next.  The span and the large allocation stay
+ * allocated with their contents; smalloc forgets them.
+ */
+static void unload_keeps_live_objects(struct kunit *test)
+{
+	struct page *frames, *head;
+	unsigned int order, lorder;
+	u8 *p, *q;
+	size_t i;
+
+	set_cpus_allowed_ptr(current, cpumask_of(0));
+	harness_drain();
+	p = smalloc(64, GFP_KERNEL);
+	q = smalloc(20000, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_ASSERT_NOT_NULL(test, q);
+	memset(p, 0x5a, 64);
+	memset(q, 0xa5, 20000);
+	frames = virt_to_page(smalloc_ptr_to_page(p)->start);
+	order = smalloc_ptr_to_page(p)->order;
+	head = virt_to_page(q);
+	lorder = get_order(20000);
+	harness_module_exit();
+	KUNIT_EXPECT_EQ(test, harness_pending_work(), 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(harness_pages_out),
+			(1L << order) + (1L << lorder));
+	for (i = 0; i < 64; i++)
+		KUNIT_EXPECT_EQ(test, p[i], 0x5a);
+	for (i = 0; i < 20000; i += 1000)
+		KUNIT_EXPECT_EQ(test, q[i], 0xa5);
+	/* What the leaking client would never do; the harness must. */
+	__free_pages(frames, order);
+	set_page_private(head, 0);
+	__free_pages(head, lorder);
+	KUNIT_ASSERT_EQ(test, harness_module_init(), 0);
+}
+
 /* The suite's tests run one after another: one saved value does. */
 static unsigned int harness_saved_idle_ms;
 
@@ -250,9 +448,14 @@ static struct kunit_case harness_test_cases[] = {
 	KUNIT_CASE(debugfs_drain_returns_empty_pages),
 	KUNIT_CASE(init_on_alloc_and_free_policies),
 	KUNIT_CASE(descriptor_alloc_failure_returns_null),
-	KUNIT_CASE(shrinker_counts_held_pages),
+	KUNIT_CASE(shrinker_counts_what_it_can_free),
 	KUNIT_CASE(context_levels_use_their_own_heaps),
 	KUNIT_CASE(atomic_allocations_never_sleep),
+	KUNIT_CASE(module_exit_leaves_no_work_pending),
+	KUNIT_CASE(sfree_sensitive_respects_kmalloc_bounds),
+	KUNIT_CASE(span_gfp_is_sanitised),
+	KUNIT_CASE(nmi_frees_blocks_only),
+	KUNIT_CASE(unload_keeps_live_objects),
 	{}
 };
 

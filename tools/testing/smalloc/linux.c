@@ -378,24 +378,40 @@ int cpuhp_setup_state_nocalls(enum cpuhp_state state, const char *name,
 			      int (*startup)(unsigned int cpu),
 			      int (*teardown)(unsigned int cpu))
 {
-	if (state != CPUHP_BP_PREPARE_DYN && state != CPUHP_AP_ONLINE_DYN)
-		return -EINVAL;
-	if (harness_cpuhp_startup || harness_cpuhp_teardown)
-		return -ENOSPC;
-	harness_cpuhp_startup = startup;
-	harness_cpuhp_teardown = teardown;
-	return state + 1;
+	/* One dynamic state of each kind: what smalloc uses. */
+	if (state == CPUHP_BP_PREPARE_DYN && !startup) {
+		if (harness_cpuhp_teardown)
+			return -ENOSPC;
+		harness_cpuhp_teardown = teardown;
+		return CPUHP_BP_PREPARE_DYN + 1;
+	}
+	if (state == CPUHP_AP_ONLINE_DYN && !teardown) {
+		if (harness_cpuhp_startup)
+			return -ENOSPC;
+		harness_cpuhp_startup = startup;
+		return CPUHP_AP_ONLINE_DYN + 1;
+	}
+	return -EINVAL;
 }
 
 void cpuhp_remove_state_nocalls(enum cpuhp_state state)
 {
-	harness_cpuhp_startup = NULL;
-	harness_cpuhp_teardown = NULL;
+	if (state == CPUHP_BP_PREPARE_DYN + 1)
+		harness_cpuhp_teardown = NULL;
+	else if (state == CPUHP_AP_ONLINE_DYN + 1)
+		harness_cpuhp_startup = NULL;
+	else
+		WARN(1, "cpuhp_remove_state_nocalls(%d): no such state\n", state);
 }
 
 void cpus_read_lock(void)
 {
 	pthread_rwlock_rdlock(&harness_hotplug_lock);
+}
+
+int cpus_read_trylock(void)
+{
+	return pthread_rwlock_tryrdlock(&harness_hotplug_lock) == 0;
 }
 
 void cpus_read_unlock(void)
@@ -469,19 +485,38 @@ static char *harness_pcpu_base;
 static size_t harness_pcpu_used;
 static pthread_mutex_t harness_pcpu_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/*
+ * A stack of areas: freeing the most recent ones gives their space back
+ * (smalloc's unload and reload in the fuzzer), and freed space is
+ * poisoned on every CPU, so that anything touching per-CPU data after
+ * free_percpu() (a timer firing after module exit) is an ASan report.
+ */
+#define HARNESS_PCPU_AREAS	64
+static struct {
+	size_t start, size;
+	bool live;
+} harness_pcpu_area[HARNESS_PCPU_AREAS];
+static unsigned int harness_pcpu_nr;
+
 void *harness_alloc_percpu(size_t size, size_t align)
 {
 	void *p = NULL;
 
 	pthread_mutex_lock(&harness_pcpu_lock);
 	harness_pcpu_used = ALIGN(harness_pcpu_used, max_t(size_t, align, 64));
-	if (harness_pcpu_used + size <= (1UL << HARNESS_PCPU_UNIT_SHIFT)) {
+	if (harness_pcpu_used + size <= (1UL << HARNESS_PCPU_UNIT_SHIFT) &&
+	    harness_pcpu_nr < HARNESS_PCPU_AREAS) {
 		unsigned int cpu;
 
 		p = harness_pcpu_base + harness_pcpu_used;
+		harness_pcpu_area[harness_pcpu_nr].start = harness_pcpu_used;
+		harness_pcpu_area[harness_pcpu_nr].size = size;
+		harness_pcpu_area[harness_pcpu_nr++].live = true;
 		harness_pcpu_used += size;
-		for_each_possible_cpu(cpu)
+		for_each_possible_cpu(cpu) {
+			harness_unpoison(per_cpu_ptr((char *)p, cpu), size);
 			memset(per_cpu_ptr((char *)p, cpu), 0, size);
+		}
 	}
 	pthread_mutex_unlock(&harness_pcpu_lock);
 	return p;
@@ -489,13 +524,30 @@ void *harness_alloc_percpu(size_t size, size_t align)
 
 void harness_free_percpu(void *p)
 {
-	/* A bump allocator: the area goes with the process. */
+	size_t start = (char *)p - harness_pcpu_base;
+	unsigned int i, cpu;
+
+	if (!p)
+		return;
+	pthread_mutex_lock(&harness_pcpu_lock);
+	for (i = 0; i < harness_pcpu_nr; i++)
+		if (harness_pcpu_area[i].live && harness_pcpu_area[i].start == start)
+			break;
+	if (WARN(i == harness_pcpu_nr, "free_percpu(%p): not allocated\n", p))
+		abort();
+	harness_pcpu_area[i].live = false;
+	for_each_possible_cpu(cpu)
+		harness_poison(per_cpu_ptr((char *)p, cpu), harness_pcpu_area[i].size);
+	while (harness_pcpu_nr && !harness_pcpu_area[harness_pcpu_nr - 1].live)
+		harness_pcpu_used = harness_pcpu_area[--harness_pcpu_nr].start;
+	pthread_mutex_unlock(&harness_pcpu_lock);
 }
 
 /* ---------------------------------------------------------------- */
 /* The page allocator                                                */
 /* ---------------------------------------------------------------- */
 
+__thread bool harness_task_memalloc;
 unsigned long harness_page_offset;
 struct page *harness_mem_map;
 unsigned long harness_nr_pages;
@@ -534,6 +586,8 @@ static void harness_buddy_add(unsigned long pfn, unsigned int order)
 	list_add(&page->lru, &harness_free_area[order]);
 }
 
+gfp_t harness_last_page_gfp;
+
 struct page *alloc_pages_node(int nid, gfp_t gfp, unsigned int order)
 {
 	struct page *page = NULL;
@@ -542,6 +596,7 @@ struct page *alloc_pages_node(int nid, gfp_t gfp, unsigned int order)
 
 	if (gfpflags_allow_blocking(gfp))
 		might_sleep();
+	WRITE_ONCE(harness_last_page_gfp, gfp);
 	if (order > MAX_PAGE_ORDER || harness_should_fail(&harness_fail_page_allocs))
 		return NULL;
 
@@ -595,6 +650,10 @@ struct page *alloc_pages(gfp_t gfp, unsigned int order)
 	return alloc_pages_node(NUMA_NO_NODE, gfp, order);
 }
 
+/* smalloc's ownership map (smalloc_page.c), checked on every free. */
+extern unsigned long *smalloc_pfn_map;
+extern unsigned long smalloc_pfn_limit;
+
 void __free_pages(struct page *page, unsigned int order)
 {
 	unsigned long pfn = page_to_pfn(page), i;
@@ -605,6 +664,19 @@ void __free_pages(struct page *page, unsigned int order)
 		 "bad page free: pfn %lu flags %#lx order %u\n", pfn,
 		 page->flags, order))
 		abort();
+	/*
+	 * Frames going back must be smalloc's no more: in the kernel the next
+	 * owner may be a slab page, and a map bit or tag left behind would
+	 * make sfree() take its objects for blocks.
+	 */
+	for (i = 0; i < (1UL << order); i++)
+		if (WARN(smalloc_pfn_map && pfn + i < smalloc_pfn_limit &&
+			 test_bit(pfn + i, smalloc_pfn_map),
+			 "freed frame %lu still in smalloc's map\n", pfn + i) ||
+		    WARN(page[i].private & 3,
+			 "freed frame %lu still tagged %#lx\n", pfn + i,
+			 page[i].private))
+			abort();
 	if (want_init_on_free())
 		memset(page_address(page), 0, PAGE_SIZE << order);
 	harness_poison(page_address(page), PAGE_SIZE << order);
@@ -760,14 +832,29 @@ void kfree(const void *p)
 	free(dead);
 }
 
+void kfree_sensitive(const void *p)
+{
+	if (ZERO_OR_NULL_PTR(p))
+		return;
+	memset((void *)p, 0, kreg_size(p));
+	kfree(p);
+}
+
 size_t ksize(const void *p)
 {
-	return ZERO_OR_NULL_PTR(p) ? 0 : kreg_size(p);
+	size_t n;
+
+	if (ZERO_OR_NULL_PTR(p))
+		return 0;
+	n = kreg_size(p);
+	if (n > 8192)
+		return ALIGN(n, PAGE_SIZE);
+	return n <= 8 ? 8 : 1UL << (64 - __builtin_clzl(n - 1));
 }
 
 void *krealloc(const void *p, size_t new_size, gfp_t gfp)
 {
-	size_t old = ksize(p);
+	size_t old = ZERO_OR_NULL_PTR(p) ? 0 : kreg_size(p);
 	void *n;
 
 	if (!new_size) {
@@ -1101,6 +1188,19 @@ void harness_run_due_work(void)
 			return;
 		harness_run_work(dw, cpu);
 	}
+}
+
+/* Work items queued and not yet started: none may outlive module exit. */
+unsigned int harness_pending_work(void)
+{
+	struct delayed_work *dw;
+	unsigned int n = 0;
+
+	pthread_mutex_lock(&harness_wq_lock);
+	list_for_each_entry(dw, &harness_timers, entry)
+		n++;
+	pthread_mutex_unlock(&harness_wq_lock);
+	return n;
 }
 
 void harness_advance_clock(unsigned long ms)

@@ -149,6 +149,7 @@ static inline int ilog2_ul(unsigned long n)
 #define MAX_ERRNO		4095
 #define IS_ERR_VALUE(x)		unlikely((unsigned long)(void *)(x) >= (unsigned long)-MAX_ERRNO)
 static inline void *ERR_PTR(long error) { return (void *)error; }
+static inline void *ERR_CAST(const void *ptr) { return (void *)ptr; }
 static inline long PTR_ERR(const void *ptr) { return (long)ptr; }
 static inline bool IS_ERR(const void *ptr) { return IS_ERR_VALUE((unsigned long)ptr); }
 static inline bool IS_ERR_OR_NULL(const void *ptr)
@@ -562,6 +563,10 @@ static inline void pfx##_sub(type i, pfx##_t *v)			\
 {									\
 	__atomic_fetch_sub(&v->counter, i, __ATOMIC_RELAXED);		\
 }									\
+static inline void pfx##_or(type i, pfx##_t *v)			\
+{									\
+	__atomic_fetch_or(&v->counter, i, __ATOMIC_RELAXED);		\
+}									\
 static inline void pfx##_inc(pfx##_t *v)				\
 {									\
 	pfx##_add(1, v);						\
@@ -652,6 +657,25 @@ static __always_inline bool test_bit(long nr, const volatile unsigned long *addr
 
 	return (w >> (nr % BITS_PER_LONG)) & 1;
 }
+
+static inline unsigned long find_next_bit(const unsigned long *addr,
+					  unsigned long size,
+					  unsigned long off)
+{
+	while (off < size) {
+		unsigned long w = addr[off / BITS_PER_LONG] >>
+				  (off % BITS_PER_LONG);
+
+		if (w)
+			return min(size, off + __builtin_ctzl(w));
+		off = (off / BITS_PER_LONG + 1) * BITS_PER_LONG;
+	}
+	return size;
+}
+
+#define for_each_set_bit(bit, addr, size)				\
+	for ((bit) = find_next_bit((addr), (size), 0); (bit) < (size);	\
+	     (bit) = find_next_bit((addr), (size), (bit) + 1))
 
 static inline void __set_bit(long nr, unsigned long *addr)
 {
@@ -765,6 +789,8 @@ static __always_inline unsigned int raw_smp_processor_id(void)
 	return harness_cpu;
 }
 #define smp_processor_id()	raw_smp_processor_id()
+#define get_cpu()		({ preempt_disable(); smp_processor_id(); })
+#define put_cpu()		preempt_enable()
 
 static __always_inline unsigned char interrupt_context_level(void)
 {
@@ -837,6 +863,7 @@ int cpuhp_setup_state_nocalls(enum cpuhp_state state, const char *name,
 			      int (*teardown)(unsigned int cpu));
 void cpuhp_remove_state_nocalls(enum cpuhp_state state);
 void cpus_read_lock(void);
+int cpus_read_trylock(void);
 void cpus_read_unlock(void);
 int remove_cpu(unsigned int cpu);
 int add_cpu(unsigned int cpu);
@@ -957,6 +984,9 @@ static inline int get_order(unsigned long size)
 #define __GFP_NORETRY		0x10000u
 #define __GFP_COMP		0x40000u
 #define __GFP_NOMEMALLOC	0x80000u
+#define __GFP_MEMALLOC		0x20000u
+#define __GFP_HARDWALL		0x100000u
+#define __GFP_THISNODE		0x200000u
 #define __GFP_ACCOUNT		0x400000u
 #define __GFP_RECLAIM		(__GFP_DIRECT_RECLAIM | __GFP_KSWAPD_RECLAIM)
 #define GFP_ATOMIC		(__GFP_HIGH | __GFP_KSWAPD_RECLAIM)
@@ -1031,7 +1061,15 @@ void *kzalloc(size_t size, gfp_t gfp) __malloc;
 void *kcalloc(size_t n, size_t size, gfp_t gfp) __malloc;
 void *krealloc(const void *p, size_t new_size, gfp_t gfp);
 void kfree(const void *p);
+void kfree_sensitive(const void *p);
+/*
+ * As on 6.12: the size kmalloc rounded up to, of which only the request
+ * may be touched (KASAN there, ASan here: the object is exactly as large
+ * as asked for).
+ */
 size_t ksize(const void *p);
+/* The flags of the last page allocation, for the tests. */
+extern gfp_t harness_last_page_gfp;
 void *vcalloc(size_t n, size_t size);
 void *vmalloc(size_t size);
 void *vzalloc(size_t size);
@@ -1158,6 +1196,29 @@ static inline void spin_unlock(spinlock_t *l)
 	} while (0)
 #define lockdep_assert_held(l)	do { (void)(l); } while (0)
 
+/* Sleeping locks: a pthread mutex (might_sleep() checks the context). */
+struct mutex {
+	pthread_mutex_t m;
+};
+
+#define DEFINE_MUTEX(x)		struct mutex x = { PTHREAD_MUTEX_INITIALIZER }
+
+static inline void mutex_lock(struct mutex *l)
+{
+	might_sleep();
+	pthread_mutex_lock(&l->m);
+}
+
+static inline int mutex_trylock(struct mutex *l)
+{
+	return pthread_mutex_trylock(&l->m) == 0;
+}
+
+static inline void mutex_unlock(struct mutex *l)
+{
+	pthread_mutex_unlock(&l->m);
+}
+
 /* ------------------------------------------------------------------ */
 /* Time, work items                                                    */
 /* ------------------------------------------------------------------ */
@@ -1208,6 +1269,9 @@ extern struct workqueue_struct *system_wq;
 	(dw)->work.func = (f);						\
 	INIT_LIST_HEAD(&(dw)->entry);					\
 	} while (0)
+
+/* Deferrable: the harness has no idle CPUs to leave asleep. */
+#define INIT_DEFERRABLE_WORK(dw, f)	INIT_DELAYED_WORK(dw, f)
 
 static inline struct delayed_work *to_delayed_work(struct work_struct *work)
 {
@@ -1416,6 +1480,14 @@ extern bool harness_inline_work;
 extern bool harness_manual_clock;
 void harness_advance_clock(unsigned long ms);
 void harness_run_due_work(void);
+
+/* PF_MEMALLOC of the current "task" (smalloc_kernel.h's seam). */
+extern __thread bool harness_task_memalloc;
+static inline bool smalloc_task_memalloc(void)
+{
+	return harness_task_memalloc;
+}
+unsigned int harness_pending_work(void);
 void harness_start_kworker(void);
 void harness_stop_kworker(void);
 

@@ -354,9 +354,12 @@ static noinline void smalloc_free_checked(struct smalloc_page *page,
  * policy is honoured as kfree honours it.  Takes no lock and queues no
  * work: what it may call is the page allocator's free, as kfree() does.
  *
- * Context: any context, on any CPU.  From NMI only blocks of the size
- * classes (up to 8 KiB) may be freed; a large allocation or a kmalloc
- * object freed from NMI is reported and left alone (leaked).
+ * Context: any context, on any CPU.  From NMI only blocks of smalloc's
+ * size classes may be freed; a large allocation or a kmalloc object freed
+ * from NMI is reported and left alone (leaked).  A request of up to 8 KiB
+ * is a kmalloc object if it was passed to kmalloc (see smalloc()) or fell
+ * back to it (a reserve user, frames above the ownership map): code that
+ * frees from NMI must use plain GFP flags outside memory reclaim.
  */
 void sfree(const void *p)
 {

@@ -282,7 +282,13 @@ void *smalloc_heap_alloc_slow(size_t size, gfp_t gfp)
 		blocking = gfpflags_allow_blocking(gfp);
 		if (blocking)
 			smalloc_heap_put(heap);
-		page = smalloc_page_new(class, gfp, NUMA_NO_NODE);
+		/*
+		 * A reserve user must not loop in the page allocator for a
+		 * span (which never takes the reserves) when kmalloc could
+		 * serve it from them: no __GFP_NOFAIL for its span.
+		 */
+		page = smalloc_page_new(class, smalloc_gfp_reserves(gfp) ?
+					gfp & ~__GFP_NOFAIL : gfp, NUMA_NO_NODE);
 		if (blocking)
 			heap = smalloc_heap_get();
 		if (IS_ERR_OR_NULL(page)) {
@@ -570,19 +576,25 @@ static void smalloc_idle_work(struct work_struct *work)
 		local_irq_restore(flags);
 	}
 	preempt_enable();
-	if (smalloc_cpu_pages(sc) && ms && !READ_ONCE(smalloc_exiting))
+	/*
+	 * With idle_drain_ms 0 the check keeps its rhythm without giving
+	 * anything back, so that setting it again needs no slow path to
+	 * start it: a CPU that only takes fast paths and remote frees would
+	 * otherwise never be checked again.
+	 */
+	if (smalloc_cpu_pages(sc) && !READ_ONCE(smalloc_exiting))
 		queue_delayed_work_on(sc->cpu, system_wq, &sc->idle_work,
-				      msecs_to_jiffies(ms));
+				      msecs_to_jiffies(ms ?: MSEC_PER_SEC));
 }
 
 static void smalloc_cpu_arm_idle(struct smalloc_cpu *sc)
 {
 	unsigned int ms = READ_ONCE(smalloc_idle_drain_ms);
 
-	if (ms && !READ_ONCE(smalloc_exiting) &&
+	if (!READ_ONCE(smalloc_exiting) &&
 	    !delayed_work_pending(&sc->idle_work))
 		queue_delayed_work_on(sc->cpu, system_wq, &sc->idle_work,
-				      msecs_to_jiffies(ms));
+				      msecs_to_jiffies(ms ?: MSEC_PER_SEC));
 }
 
 /**

@@ -2002,7 +2002,7 @@ static void shrinker_scan_returns_empty_pages(struct kunit *test)
 /*
  * When a CPU goes offline its heaps are drained: empty and retired pages
  * go back at once, pages with live blocks stay and keep taking remote
- * frees, and once the CPU is back a drain returns them too.
+ * frees, and a drain while the CPU is still away returns them.
  */
 static void cpu_offline_drains_heap_and_keeps_remote_frees(struct kunit *test)
 {
@@ -2031,11 +2031,15 @@ static void cpu_offline_drains_heap_and_keeps_remote_frees(struct kunit *test)
 	/* The retired 200-byte pages went back with the CPU. */
 	KUNIT_EXPECT_LT(test, atomic_long_read(&smalloc_nr_pages), before);
 
-	/* Objects of the dead CPU can still be freed from anywhere. */
+	/* Objects of the dead CPU can still be freed from anywhere ... */
 	for (i = 0; i < live.nr; i++) {
 		KUNIT_EXPECT_TRUE(test, verify(live.objs[i], live.size, i));
 		sfree(live.objs[i]);
 	}
+	/* ... and a drain takes them in while it is away: none stranded. */
+	smalloc_drain_all();
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&smalloc_nr_pages),
+			ctx->base_pages);
 	KUNIT_ASSERT_EQ(test, add_cpu(victim), 0);
 	smalloc_drain_all();
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&smalloc_nr_pages),

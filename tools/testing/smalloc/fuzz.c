@@ -421,9 +421,13 @@ static void check_memory_bound(void)
 		}
 	}
 	harness_set_cpu(home);
-	/* Works queued earlier may be due up to 15 ms later: 4 rounds do. */
+	/*
+	 * Works queued earlier may be due up to a second later (the rhythm
+	 * kept while idle_drain_ms was 0): each round runs each CPU's once,
+	 * and two runs give back everything.
+	 */
 	for (i = 0; i < 4 && atomic_long_read(&smalloc_nr_pages); i++)
-		harness_advance_clock(16);
+		harness_advance_clock(MSEC_PER_SEC + 1);
 	check(atomic_long_read(&smalloc_nr_pages) == 0);
 	WRITE_ONCE(smalloc_idle_drain_ms, 0);
 }

@@ -423,6 +423,44 @@ static void unload_keeps_live_objects(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, harness_module_init(), 0);
 }
 
+/*
+ * sfree() queues no work and arms no timer, whatever its free does:
+ * retire a page, release one beyond the retire bound, free remotely into
+ * a full page, free a large allocation.  kfree() takes no timer lock, so
+ * sfree() must not either.
+ */
+static void sfree_queues_no_work(struct kunit *test)
+{
+	static const size_t sizes[] = { 16, 64, 200, 1000, 4000, 8000, 30000 };
+	void **objs = kunit_kcalloc(test, 4096, sizeof(void *), GFP_KERNEL);
+	struct exit_args a;
+	unsigned int i, n = 0;
+	long queued;
+
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	set_cpus_allowed_ptr(current, cpumask_of(0));
+	WRITE_ONCE(smalloc_idle_drain_ms, 1000);
+	for (i = 0; i < 4096; i++) {
+		objs[i] = smalloc(sizes[i % ARRAY_SIZE(sizes)], GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, objs[i]);
+		n++;
+	}
+	/* No idle work pending: an sfree() that queued one could. */
+	for_each_possible_cpu(i)
+		cancel_delayed_work_sync(&per_cpu_ptr(smalloc_cpus, i)->idle_work);
+	queued = READ_ONCE(harness_work_queued);
+	for (i = 0; i < n; i++) {
+		if (i % 3) {
+			sfree(objs[i]);
+		} else {
+			a.obj = objs[i];
+			work_on_cpu(1 + i % 3, free_obj_here, &a);
+		}
+	}
+	KUNIT_EXPECT_EQ(test, READ_ONCE(harness_work_queued), queued);
+	WRITE_ONCE(smalloc_idle_drain_ms, 0);
+}
+
 /* The suite's tests run one after another: one saved value does. */
 static unsigned int harness_saved_idle_ms;
 
@@ -456,6 +494,7 @@ static struct kunit_case harness_test_cases[] = {
 	KUNIT_CASE(span_gfp_is_sanitised),
 	KUNIT_CASE(nmi_frees_blocks_only),
 	KUNIT_CASE(unload_keeps_live_objects),
+	KUNIT_CASE(sfree_queues_no_work),
 	{}
 };
 

@@ -1058,9 +1058,13 @@ static pthread_t harness_kworker;
  * The kernel clears PENDING when a work starts running, so a running work
  * may be queued again; so may it be here.
  */
+/* Calls that queue or move a work item, for the tests. */
+long harness_work_queued;
+
 bool queue_delayed_work_on(int cpu, struct workqueue_struct *wq,
 			   struct delayed_work *dw, unsigned long delay)
 {
+	__atomic_fetch_add(&harness_work_queued, 1, __ATOMIC_RELAXED);
 #ifdef HARNESS_FAST
 	return !__atomic_exchange_n(&dw->pending, 1, __ATOMIC_SEQ_CST);
 #else
@@ -1084,6 +1088,7 @@ bool queue_delayed_work_on(int cpu, struct workqueue_struct *wq,
 bool mod_delayed_work_on(int cpu, struct workqueue_struct *wq,
 			 struct delayed_work *dw, unsigned long delay)
 {
+	__atomic_fetch_add(&harness_work_queued, 1, __ATOMIC_RELAXED);
 #ifdef HARNESS_FAST
 	return __atomic_exchange_n(&dw->pending, 1, __ATOMIC_SEQ_CST);
 #else

@@ -1224,6 +1224,7 @@ static inline void mutex_unlock(struct mutex *l)
 /* ------------------------------------------------------------------ */
 
 #define HZ			1000
+#define MSEC_PER_SEC		1000L
 #define NSEC_PER_USEC		1000L
 #define NSEC_PER_MSEC		1000000L
 #define NSEC_PER_SEC		1000000000L
@@ -1488,6 +1489,7 @@ static inline bool smalloc_task_memalloc(void)
 	return harness_task_memalloc;
 }
 unsigned int harness_pending_work(void);
+extern long harness_work_queued;
 void harness_start_kworker(void);
 void harness_stop_kworker(void);
 

@@ -382,8 +382,9 @@ extern const char *const smalloc_stat_names[SMALLOC_NR_STATS];
  * fast paths need neither locks nor atomics nor disabled interrupts: code
  * in one level can only be interrupted by a higher level, which uses its
  * own heap.  The fourth slot catches NMI: its direct cache is always empty,
- * so allocation falls to the slow path, which refuses; frees from it take
- * the (NMI-safe) remote path.
+ * so allocation falls to the slow path, which refuses; block frees from it
+ * take the (NMI-safe) remote path, and anything else is deferred to an
+ * irq_work (smalloc_main.c).
  */
 enum smalloc_ctx {
 	SMALLOC_CTX_TASK,

@@ -18,8 +18,10 @@
 #include <linux/debugfs.h>
 #include <linux/gcd.h>
 #include <linux/gfp.h>
+#include <linux/irq_work.h>
 #include <linux/kernel.h>
 #include <linux/list.h>
+#include <linux/llist.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>

@@ -269,6 +269,50 @@ static struct page *smalloc_large_head(const void *p)
 	       head : NULL;
 }
 
+/*
+ * Frees from NMI of what only the page allocator or kfree() can take (a
+ * large allocation, a kmalloc object): neither is NMI-safe, so the object
+ * is queued on a lock-free list, its first word the link, and an irq_work
+ * (NMI-safe to queue) hands it to sfree() or sfree_sensitive() from
+ * hardirq context as soon as the NMI returns.  Blocks need none of this:
+ * their remote free is lock-free.
+ */
+static LLIST_HEAD(smalloc_nmi_frees);
+static LLIST_HEAD(smalloc_nmi_frees_sensitive);
+
+static void smalloc_nmi_free_work(struct irq_work *work)
+{
+	struct llist_node *node, *next;
+
+	node = llist_del_all(&smalloc_nmi_frees);
+	for (; node; node = next) {
+		next = node->next;
+		sfree(node);
+	}
+	node = llist_del_all(&smalloc_nmi_frees_sensitive);
+	for (; node; node = next) {
+		next = node->next;
+		sfree_sensitive(node);
+	}
+}
+
+static DEFINE_IRQ_WORK(smalloc_nmi_work, smalloc_nmi_free_work);
+
+/*
+ * From NMI: queue @p for smalloc_nmi_free_work() if it is a large
+ * allocation or a kmalloc object (both only read here: the map, the
+ * frame's flags); anything else is reported by the caller.
+ */
+static bool smalloc_free_from_nmi(const void *p, bool sensitive)
+{
+	if (!smalloc_large_head(p) && !smalloc_is_kmalloc(p))
+		return false;
+	llist_add((struct llist_node *)p, sensitive ?
+		  &smalloc_nmi_frees_sensitive : &smalloc_nmi_frees);
+	irq_work_queue(&smalloc_nmi_work);
+	return true;
+}
+
 /* Everything sfree() gets that is not a block of a class span. */
 static noinline void smalloc_free_other(const void *p, unsigned long ip)
 {
@@ -276,15 +320,10 @@ static noinline void smalloc_free_other(const void *p, unsigned long ip)
 
 	if (unlikely(ZERO_OR_NULL_PTR(p)))
 		return;
-	/*
-	 * From NMI only blocks can be freed (the remote path is lock-free):
-	 * the page allocator and kfree() are not NMI-safe.  Anything else is
-	 * counted, reported once and left alone (leaked, not corrupted).
-	 */
 	if (unlikely(in_nmi())) {
-		smalloc_stat_count(SMALLOC_INVALID_FREE);
-		pr_warn_once("sfree(%p) from NMI: only blocks of up to %u bytes can be freed there; left alone\n",
-			     p, SMALLOC_MAX_SIZE);
+		if (!smalloc_free_from_nmi(p, false))
+			smalloc_report_invalid_free(p, "not allocated by smalloc or kmalloc",
+						    ip);
 		return;
 	}
 	head = smalloc_large_head(p);
@@ -354,12 +393,9 @@ static noinline void smalloc_free_checked(struct smalloc_page *page,
  * policy is honoured as kfree honours it.  Takes no lock and queues no
  * work: what it may call is the page allocator's free, as kfree() does.
  *
- * Context: any context, on any CPU.  From NMI only blocks of smalloc's
- * size classes may be freed; a large allocation or a kmalloc object freed
- * from NMI is reported and left alone (leaked).  A request of up to 8 KiB
- * is a kmalloc object if it was passed to kmalloc (see smalloc()) or fell
- * back to it (a reserve user, frames above the ownership map): code that
- * frees from NMI must use plain GFP flags outside memory reclaim.
+ * Context: any context, on any CPU.  From NMI, a block is freed at once
+ * (lock-free); a large allocation or a kmalloc object is freed from an
+ * irq_work as soon as the NMI returns.
  */
 void sfree(const void *p)
 {
@@ -448,7 +484,10 @@ void sfree_sensitive(const void *p)
 	} else if (head) {
 		if (p == page_address(head))
 			memzero_explicit((void *)p, smalloc_large_size(head));
-	} else if (!in_nmi() && smalloc_is_kmalloc(p)) {
+	} else if (in_nmi()) {
+		if (smalloc_free_from_nmi(p, true))
+			return;
+	} else if (smalloc_is_kmalloc(p)) {
 		kfree_sensitive(p);
 		smalloc_stat_count(SMALLOC_FOREIGN_FREE);
 		return;
@@ -598,6 +637,9 @@ err_map:
 
 static void __exit smalloc_exit(void)
 {
+	/* No client is left to free from NMI: take in what one queued. */
+	irq_work_sync(&smalloc_nmi_work);
+	smalloc_nmi_free_work(NULL);
 	smalloc_debugfs_exit();
 	smalloc_shrinker_exit();
 	smalloc_heaps_exit();

@@ -342,45 +342,61 @@ static void span_gfp_is_sanitised(struct kunit *test)
 }
 
 struct nmi_args {
-	void *block, *large;
+	void *block, *large, *kobj, *fallback, *bogus;
 };
 
 static long free_in_nmi(void *arg)
 {
 	struct nmi_args *a = arg;
+	long large = smalloc_large_count();
 
 	harness_enter_ctx(HARNESS_CTX_NMI);
 	sfree(a->block);
 	sfree(a->large);
+	sfree_sensitive(a->kobj);
+	sfree(a->fallback);
+	sfree(a->bogus);
+	/* Nothing but the block is freed inside the NMI itself. */
+	WARN_ON(smalloc_large_count() != large);
 	harness_exit_ctx();
 	return 0;
 }
 
 /*
- * The NMI rule as documented: a block may be freed from NMI (the remote
- * path is lock-free); a large allocation is not (the page allocator is
- * not NMI-safe): it is counted as an invalid free and left alone.
+ * The NMI rule as documented: a block is freed from NMI at once (the
+ * remote path is lock-free); a large allocation or a kmalloc object (one
+ * of up to 8 KiB that fell back to kmalloc included) is freed from an
+ * irq_work when the NMI returns; a pointer that is neither is reported.
  */
-static void nmi_frees_blocks_only(struct kunit *test)
+static void nmi_frees_everything_it_may(struct kunit *test)
 {
 	unsigned long invalid = smalloc_stat_sum(SMALLOC_INVALID_FREE);
-	struct nmi_args a;
+	long live = harness_kmalloc_live();
 	struct smalloc_page *page;
+	struct nmi_args a;
 	long large;
 
 	set_cpus_allowed_ptr(current, cpumask_of(0));
 	a.block = smalloc(64, GFP_KERNEL);
 	a.large = smalloc(20000, GFP_KERNEL);
+	a.kobj = kmalloc(100, GFP_KERNEL);
+	atomic_set(&smalloc_fail_above_map, 2);
+	a.fallback = smalloc(3000, GFP_KERNEL);
+	atomic_set(&smalloc_fail_above_map, 0);
+	a.bogus = &a;
 	KUNIT_ASSERT_NOT_NULL(test, a.block);
 	KUNIT_ASSERT_NOT_NULL(test, a.large);
+	KUNIT_ASSERT_NOT_NULL(test, a.kobj);
+	KUNIT_ASSERT_NOT_NULL(test, a.fallback);
+	KUNIT_EXPECT_NULL(test, smalloc_ptr_to_page(a.fallback));
+	KUNIT_EXPECT_EQ(test, harness_kmalloc_live(), live + 2);
 	page = smalloc_ptr_to_page(a.block);
 	large = smalloc_large_count();
 	work_on_cpu(1, free_in_nmi, &a);
 	KUNIT_EXPECT_EQ(test, smalloc_page_remote_count(page), 1);
-	KUNIT_EXPECT_EQ(test, smalloc_large_count(), large);
-	KUNIT_EXPECT_EQ(test, smalloc_stat_sum(SMALLOC_INVALID_FREE), invalid + 1);
-	sfree(a.large);
 	KUNIT_EXPECT_EQ(test, smalloc_large_count(), large - 1);
+	KUNIT_EXPECT_EQ(test, harness_kmalloc_live(), live);
+	KUNIT_EXPECT_EQ(test, smalloc_stat_sum(SMALLOC_INVALID_FREE), invalid + 1);
 }
 
 /*
@@ -492,7 +508,7 @@ static struct kunit_case harness_test_cases[] = {
 	KUNIT_CASE(module_exit_leaves_no_work_pending),
 	KUNIT_CASE(sfree_sensitive_respects_kmalloc_bounds),
 	KUNIT_CASE(span_gfp_is_sanitised),
-	KUNIT_CASE(nmi_frees_blocks_only),
+	KUNIT_CASE(nmi_frees_everything_it_may),
 	KUNIT_CASE(unload_keeps_live_objects),
 	KUNIT_CASE(sfree_queues_no_work),
 	{}

@@ -361,12 +361,64 @@ void harness_enter_ctx(enum harness_ctx ctx)
 #endif
 }
 
+/* Queued irq_works (smalloc has one); run when an NMI returns. */
+#define HARNESS_IRQ_WORKS	4
+static struct irq_work *harness_irq_works[HARNESS_IRQ_WORKS];
+
+bool irq_work_queue(struct irq_work *work)
+{
+	unsigned int i;
+
+	if (__atomic_exchange_n(&work->pending, 1, __ATOMIC_SEQ_CST))
+		return false;
+	for (i = 0; i < HARNESS_IRQ_WORKS; i++) {
+		struct irq_work *none = NULL;
+
+		if (__atomic_compare_exchange_n(&harness_irq_works[i], &none,
+						work, false, __ATOMIC_SEQ_CST,
+						__ATOMIC_RELAXED))
+			return true;
+	}
+	WARN(1, "irq_work_queue: harness table full\n");
+	abort();
+}
+
+/* Run the queued irq_works in hardirq context on this CPU. */
+static void harness_run_irq_works(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < HARNESS_IRQ_WORKS; i++) {
+		struct irq_work *work = __atomic_exchange_n(&harness_irq_works[i],
+							    NULL,
+							    __ATOMIC_SEQ_CST);
+
+		if (!work)
+			continue;
+		__atomic_store_n(&work->pending, 0, __ATOMIC_SEQ_CST);
+		harness_enter_ctx(HARNESS_CTX_HARDIRQ);
+		work->func(work);
+		harness_exit_ctx();
+	}
+}
+
+void irq_work_sync(struct irq_work *work)
+{
+	if (__atomic_load_n(&work->pending, __ATOMIC_SEQ_CST))
+		harness_run_irq_works();
+}
+
 void harness_exit_ctx(void)
 {
+	bool from_nmi = harness_ctx == HARNESS_CTX_NMI;
+
 	harness_ctx = harness_saved_ctx[--harness_ctx_depth];
 #ifndef HARNESS_FAST
 	harness_sync_locks();
 #endif
+	/* The self-IPI an NMI's irq_work_queue() raised, taken now. */
+	if (from_nmi && harness_ctx == HARNESS_CTX_TASK)
+		harness_run_irq_works();
 }
 
 /* Hotplug: one dynamic state, enough for smalloc. */

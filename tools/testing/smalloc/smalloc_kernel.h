@@ -515,6 +515,7 @@ static inline struct llist_node *llist_del_all(struct llist_head *head)
 	return __atomic_exchange_n(&head->first, NULL, __ATOMIC_SEQ_CST);
 }
 
+#define LLIST_HEAD(name)	struct llist_head name = { NULL }
 #define llist_entry(ptr, type, member)	container_of(ptr, type, member)
 #define member_address_is_nonnull(ptr, member) \
 	((uintptr_t)(ptr) + offsetof(typeof(*(ptr)), member) != 0)
@@ -1481,6 +1482,21 @@ extern bool harness_inline_work;
 extern bool harness_manual_clock;
 void harness_advance_clock(unsigned long ms);
 void harness_run_due_work(void);
+
+/*
+ * irq_work: queued from any context (NMI included), run in hardirq
+ * context on the queueing CPU when it leaves NMI (harness_exit_ctx()), or
+ * by irq_work_sync().
+ */
+struct irq_work {
+	void (*func)(struct irq_work *work);
+	int pending;			/* atomic */
+};
+
+#define IRQ_WORK_INIT(f)		{ .func = (f) }
+#define DEFINE_IRQ_WORK(name, f)	struct irq_work name = IRQ_WORK_INIT(f)
+bool irq_work_queue(struct irq_work *work);
+void irq_work_sync(struct irq_work *work);
 
 /* PF_MEMALLOC of the current "task" (smalloc_kernel.h's seam). */
 extern __thread bool harness_task_memalloc;

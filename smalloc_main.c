@@ -240,6 +240,113 @@ void *smalloc_node(size_t size, gfp_t gfp, int node)
 }
 EXPORT_SYMBOL_GPL(smalloc_node);
 
+/**
+ * szalloc_node - allocate zeroed memory on a NUMA node
+ * @size: how many bytes of memory are required
+ * @gfp: the type of memory to allocate, as for smalloc()
+ * @node: the node, or NUMA_NO_NODE
+ *
+ * As kzalloc_node(): smalloc_node() with __GFP_ZERO.
+ *
+ * Context: as smalloc().
+ * Return: as smalloc(), the memory zeroed.
+ */
+void *szalloc_node(size_t size, gfp_t gfp, int node)
+{
+	return smalloc_node(size, gfp | __GFP_ZERO, node);
+}
+EXPORT_SYMBOL_GPL(szalloc_node);
+
+/**
+ * scalloc_node - allocate zeroed memory for an array on a NUMA node
+ * @n: number of elements
+ * @size: element size
+ * @gfp: the type of memory to allocate, as for smalloc()
+ * @node: the node, or NUMA_NO_NODE
+ *
+ * As kcalloc_node().
+ *
+ * Context: as smalloc().
+ * Return: a pointer to the zeroed array, or NULL if @n * @size overflows
+ * or the allocation fails.
+ */
+void *scalloc_node(size_t n, size_t size, gfp_t gfp, int node)
+{
+	size_t bytes;
+
+	if (unlikely(check_mul_overflow(n, size, &bytes)))
+		return NULL;
+	return szalloc_node(bytes, gfp, node);
+}
+EXPORT_SYMBOL_GPL(scalloc_node);
+
+/**
+ * smemdup - duplicate a region of memory
+ * @src: the memory to copy
+ * @len: how many bytes
+ * @gfp: the type of memory to allocate, as for smalloc()
+ *
+ * As kmemdup(): @len 0 gives ZERO_SIZE_PTR.
+ *
+ * Context: as smalloc().
+ * Return: a new object holding a copy of @src, or NULL on failure.
+ */
+void *smemdup(const void *src, size_t len, gfp_t gfp)
+{
+	void *p = smalloc(len, gfp);
+
+	if (p)
+		memcpy(p, src, len);
+	return p;
+}
+EXPORT_SYMBOL_GPL(smemdup);
+
+/**
+ * sstrdup - duplicate a string
+ * @s: the string, or NULL
+ * @gfp: the type of memory to allocate, as for smalloc()
+ *
+ * As kstrdup().
+ *
+ * Context: as smalloc().
+ * Return: a new NUL-terminated copy of @s, or NULL if @s is NULL or the
+ * allocation fails.
+ */
+char *sstrdup(const char *s, gfp_t gfp)
+{
+	return s ? smemdup(s, strlen(s) + 1, gfp) : NULL;
+}
+EXPORT_SYMBOL_GPL(sstrdup);
+
+/**
+ * sstrndup - duplicate at most a given length of a string
+ * @s: the string, or NULL
+ * @max: read at most this many characters of @s
+ * @gfp: the type of memory to allocate, as for smalloc()
+ *
+ * As kstrndup(): the copy is NUL-terminated even if @s was longer.
+ *
+ * Context: as smalloc().
+ * Return: a new string of at most @max characters, or NULL if @s is NULL
+ * or the allocation fails.
+ */
+char *sstrndup(const char *s, size_t max, gfp_t gfp)
+{
+	size_t len;
+	char *p;
+
+	if (!s)
+		return NULL;
+	len = strnlen(s, max);
+	p = smalloc(len + 1, gfp);
+	if (p) {
+		memcpy(p, s, len);
+		p[len] = '\0';
+	}
+	return p;
+}
+EXPORT_SYMBOL_GPL(sstrndup);
+
 /* ---------------------------------------------------------------- */
 /* Free                                                              */
 /* ---------------------------------------------------------------- */
@@ -424,6 +531,122 @@ void sfree(const void *p)
 }
 EXPORT_SYMBOL_GPL(sfree);
 
+/* Objects a bulk call handles per taking of the heap (bounds latency). */
+#define SMALLOC_BULK_BATCH	32
+
+/**
+ * smalloc_bulk - allocate many objects of one size
+ * @size: bytes per object
+ * @gfp: the type of memory to allocate, as for smalloc()
+ * @n: how many objects
+ * @p: an array of @n pointers, filled in
+ *
+ * As kmem_cache_alloc_bulk(): all or nothing.  Blocks are popped from the
+ * class's page with the heap taken once per batch of up to 32, and
+ * prepared (zeroed, poison-checked) after it is let go; when the page runs
+ * dry the slow path refills it.  Requests smalloc() passes to kmalloc or
+ * the page allocator are made one by one.
+ *
+ * Context: as smalloc().
+ * Return: @n, or 0 (nothing allocated, @p undefined) on failure.
+ */
+int smalloc_bulk(size_t size, gfp_t gfp, size_t n, void **p)
+{
+	unsigned int slot;
+	size_t i = 0;
+
+	might_alloc(gfp);
+	if (unlikely(!n || n > INT_MAX))
+		return 0;
+	if (unlikely(size - 1 >= SMALLOC_MAX_SIZE || (gfp & SMALLOC_GFP_KMALLOC))) {
+		for (; i < n; i++) {
+			p[i] = smalloc(size, gfp);
+			if (ZERO_OR_NULL_PTR(p[i]) && size)
+				goto fail;
+		}
+		return n;
+	}
+	slot = size <= SMALLOC_DIRECT_MAX ? smalloc_direct_slot(size) :
+					    smalloc_direct_big_slot(size);
+	while (i < n) {
+		struct smalloc_heap *heap = smalloc_heap_get();
+		struct smalloc_page *page = heap->direct[slot];
+		size_t start = i, end = min(n, i + SMALLOC_BULK_BATCH);
+
+		while (i < end && page->free)
+			p[i++] = smalloc_page_pop(page);
+		smalloc_stat_add(heap, SMALLOC_ALLOC_FAST, i - start);
+		smalloc_heap_put(heap);
+		/* Our blocks pin the page: block_size is stable. */
+		for (; start < i; start++)
+			if (static_branch_unlikely(&smalloc_poison) ||
+			    want_init_on_alloc(gfp))
+				smalloc_alloc_prepare(page, p[start], gfp);
+		if (i < end) {
+			p[i] = smalloc_alloc_slow(size, gfp);
+			if (!p[i])
+				goto fail;
+			i++;
+		}
+	}
+	return n;
+
+fail:
+	sfree_bulk(i, p);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(smalloc_bulk);
+
+/**
+ * sfree_bulk - free many objects
+ * @n: how many
+ * @p: an array of @n pointers, each as for sfree()
+ *
+ * As kfree_bulk(): the objects may come from any pages, CPUs, sizes, or
+ * from kmalloc.  Blocks are freed with the heap taken once per batch of up
+ * to 32 (locally or remotely, as sfree() would); anything sfree() would
+ * check or report goes through sfree() itself.
+ *
+ * Context: as sfree().
+ */
+void sfree_bulk(size_t n, void **p)
+{
+	size_t i = 0;
+
+	if (static_branch_unlikely(&smalloc_poison) || want_init_on_free() ||
+	    in_nmi()) {
+		for (; i < n; i++)
+			sfree(p[i]);
+		return;
+	}
+	while (i < n) {
+		struct smalloc_heap *heap = smalloc_heap_get();
+		size_t end = min(n, i + SMALLOC_BULK_BATCH);
+
+		for (; i < end; i++) {
+			void *block = p[i];
+			unsigned long priv = smalloc_ptr_private(block);
+			struct smalloc_page *page = smalloc_span_of(priv);
+
+			if (unlikely(!(priv & SMALLOC_SPAN_TAG) ||
+				     !smalloc_block_valid(page, block) ||
+				     smalloc_block_maybe_free(page, block)))
+				break;
+			if (likely(page->heap == heap)) {
+				smalloc_stat_inc(heap, SMALLOC_FREE_LOCAL);
+				smalloc_heap_free_block(heap, page, block);
+			} else {
+				smalloc_free_remote(heap, page, block);
+			}
+		}
+		smalloc_heap_put(heap);
+		/* What the loop would not take: the checked path. */
+		if (i < end)
+			sfree(p[i++]);
+	}
+}
+EXPORT_SYMBOL_GPL(sfree_bulk);
+
 /**
  * smalloc_usable_size - how much of an allocation may be used
  * @p: a pointer smalloc() or kmalloc() returned
@@ -576,6 +799,29 @@ void *srealloc(const void *p, size_t new_size, gfp_t gfp)
 	return n;
 }
 EXPORT_SYMBOL_GPL(srealloc);
+
+/**
+ * srealloc_array - change the size of an array
+ * @p: as for srealloc()
+ * @new_n: the new number of elements
+ * @new_size: element size
+ * @gfp: as for smalloc()
+ *
+ * As krealloc_array().
+ *
+ * Context: as smalloc().
+ * Return: as srealloc(), or NULL (with @p unchanged) if @new_n * @new_size
+ * overflows.
+ */
+void *srealloc_array(const void *p, size_t new_n, size_t new_size, gfp_t gfp)
+{
+	size_t bytes;
+
+	if (unlikely(check_mul_overflow(new_n, new_size, &bytes)))
+		return NULL;
+	return srealloc(p, bytes, gfp);
+}
+EXPORT_SYMBOL_GPL(srealloc_array);
 
 /**
  * smalloc_drain - give back every empty page now

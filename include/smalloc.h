@@ -20,9 +20,17 @@ void *szalloc(size_t size, gfp_t gfp) __malloc;
 void *scalloc(size_t n, size_t size, gfp_t gfp) __malloc;
 void *smalloc_array(size_t n, size_t size, gfp_t gfp) __malloc;
 void *smalloc_node(size_t size, gfp_t gfp, int node) __malloc;
+void *szalloc_node(size_t size, gfp_t gfp, int node) __malloc;
+void *scalloc_node(size_t n, size_t size, gfp_t gfp, int node) __malloc;
+void *smemdup(const void *src, size_t len, gfp_t gfp) __malloc;
+char *sstrdup(const char *s, gfp_t gfp) __malloc;
+char *sstrndup(const char *s, size_t max, gfp_t gfp) __malloc;
 void *srealloc(const void *p, size_t new_size, gfp_t gfp);
+void *srealloc_array(const void *p, size_t new_n, size_t new_size, gfp_t gfp);
 void sfree(const void *p);
 void sfree_sensitive(const void *p);
+int smalloc_bulk(size_t size, gfp_t gfp, size_t n, void **p);
+void sfree_bulk(size_t n, void **p);
 size_t smalloc_usable_size(const void *p);
 void smalloc_drain(void);
 

@@ -156,6 +156,14 @@ static long free_here(void *arg)
 	return 0;
 }
 
+static long bulk_free_here(void *arg)
+{
+	struct remote_free_args *a = arg;
+
+	sfree_bulk(a->nr, a->objs);
+	return 0;
+}
+
 static void free_on(unsigned int cpu, void **objs, unsigned int nr)
 {
 	struct remote_free_args a = { .objs = objs, .nr = nr };
@@ -730,6 +738,120 @@ static void remote_emptied_pages_are_bounded_while_busy(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, check_heap_owned(heap), 0);
 	for (beat = 0; beat < 8; beat++)
 		sfree(big[beat]);
+}
+
+/* smemdup(), sstrdup(), sstrndup(), srealloc_array(), the _node forms. */
+static void dup_and_node_helpers_follow_kmalloc(struct kunit *test)
+{
+	static const char src[] = "smalloc: a per-CPU small-object allocator";
+	char *s;
+	u8 *p, *q;
+	size_t i;
+
+	p = smemdup(src, sizeof(src), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_EQ(test, memcmp(p, src, sizeof(src)), 0);
+	sfree(p);
+	KUNIT_EXPECT_PTR_EQ(test, smemdup(src, 0, GFP_KERNEL), ZERO_SIZE_PTR);
+
+	KUNIT_EXPECT_NULL(test, sstrdup(NULL, GFP_KERNEL));
+	s = sstrdup(src, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_EXPECT_STREQ(test, s, src);
+	sfree(s);
+	KUNIT_EXPECT_NULL(test, sstrndup(NULL, 4, GFP_KERNEL));
+	s = sstrndup(src, 7, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_EXPECT_STREQ(test, s, "smalloc");
+	sfree(s);
+	s = sstrndup("ab", 100, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_EXPECT_STREQ(test, s, "ab");
+	sfree(s);
+
+	p = smalloc_array(10, 4, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	fill(p, 40, 3);
+	KUNIT_EXPECT_NULL(test, srealloc_array(p, SIZE_MAX / 2, 4, GFP_KERNEL));
+	KUNIT_EXPECT_TRUE(test, verify(p, 40, 3));	/* left as it was */
+	q = srealloc_array(p, 100, 4, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, q);
+	KUNIT_EXPECT_TRUE(test, verify(q, 40, 3));
+	KUNIT_EXPECT_GE(test, smalloc_usable_size(q), 400);
+	sfree(q);
+
+	p = szalloc_node(300, GFP_KERNEL, numa_mem_id());
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	for (i = 0; i < 300; i++)
+		KUNIT_EXPECT_EQ(test, p[i], 0);
+	sfree(p);
+	KUNIT_EXPECT_NULL(test, scalloc_node(SIZE_MAX / 2, 4, GFP_KERNEL,
+					     NUMA_NO_NODE));
+	p = scalloc_node(25, 4, GFP_KERNEL, NUMA_NO_NODE);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	for (i = 0; i < 100; i++)
+		KUNIT_EXPECT_EQ(test, p[i], 0);
+	sfree(p);
+}
+
+/*
+ * smalloc_bulk() is all or nothing and hands out distinct, usable (and
+ * zeroed if asked) objects across page refills; sfree_bulk() takes any
+ * mix: blocks of several pages and sizes, remote ones, kmalloc objects,
+ * large allocations.
+ */
+static void bulk_alloc_and_free(struct kunit *test)
+{
+	struct smalloc_test_ctx *ctx = test->priv;
+	const unsigned int n = 1500;
+	void **p = kunit_kcalloc(test, n, sizeof(void *), GFP_KERNEL);
+	unsigned int i, j, o;
+	u8 *b;
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	o = other_cpu(test, 0);
+	pin_to(test, 0);
+	KUNIT_ASSERT_EQ(test, smalloc_bulk(72, GFP_KERNEL | __GFP_ZERO, n, p), n);
+	for (i = 0; i < n; i++) {
+		b = p[i];
+		KUNIT_ASSERT_NOT_NULL(test, b);
+		KUNIT_EXPECT_GE(test, smalloc_usable_size(b), 72);
+		for (j = 0; j < 72; j++)
+			KUNIT_ASSERT_EQ(test, b[j], 0);
+		memset(b, 0x5a, 72);
+	}
+	for (i = 1; i < n; i++)
+		KUNIT_ASSERT_PTR_NE(test, p[i], p[i - 1]);
+	KUNIT_EXPECT_EQ(test, check_heap_owned(task_heap(0)), 0);
+	/* A mix: every fifth from kmalloc, large, another size. */
+	for (i = 0; i < n; i += 5) {
+		sfree(p[i]);
+		p[i] = (i % 15 == 0) ? kmalloc(40, GFP_KERNEL) :
+		       (i % 15 == 5) ? smalloc(20000, GFP_KERNEL) :
+				       smalloc(1000, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+	}
+	sfree_bulk(n / 2, p);			/* the owner */
+	{
+		struct remote_free_args a = { .objs = p + n / 2, .nr = n - n / 2 };
+
+		work_on_cpu(o, bulk_free_here, &a);	/* another CPU */
+	}
+	expect_all_heaps_consistent(test);
+	smalloc_drain_all();
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&smalloc_nr_pages), ctx->base_pages);
+
+	/* A failure part way (one span's worth in) leaves nothing allocated. */
+	b = smalloc(72, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	atomic_set(&smalloc_fail_pages, 1);
+	KUNIT_EXPECT_EQ(test, smalloc_bulk(72, GFP_KERNEL | __GFP_NOWARN, n, p), 0);
+	atomic_set(&smalloc_fail_pages, 0);
+	KUNIT_EXPECT_EQ(test, smalloc_ptr_to_page(b)->used, 1);
+	sfree(b);
+	smalloc_drain_all();
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&smalloc_nr_pages), ctx->base_pages);
+	KUNIT_EXPECT_EQ(test, check_heap_owned(task_heap(0)), 0);
 }
 
 /* ---------------------------------------------------------------- */
@@ -2097,6 +2219,8 @@ static struct kunit_case smalloc_test_cases[] = {
 	KUNIT_CASE(remote_emptied_pages_are_bounded_while_busy),
 	KUNIT_CASE(churn_keeps_canaries_every_class),
 	KUNIT_CASE(zeroing_after_dirty_free),
+	KUNIT_CASE(dup_and_node_helpers_follow_kmalloc),
+	KUNIT_CASE(bulk_alloc_and_free),
 	KUNIT_CASE(remote_frees_are_reused_before_carving),
 	KUNIT_CASE(released_span_leaves_no_trace),
 	KUNIT_CASE(memory_above_map_is_served_by_kmalloc),

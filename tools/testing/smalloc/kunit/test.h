@@ -163,6 +163,9 @@ static inline void *kunit_kcalloc(struct kunit *test, size_t n, size_t size,
 	KUNIT_BOOL(t, true, c, true, fmt "\n", ##__VA_ARGS__)
 #define KUNIT_ASSERT_FALSE_MSG(t, c, fmt, ...) \
 	KUNIT_BOOL(t, true, c, false, fmt "\n", ##__VA_ARGS__)
+#define KUNIT_EXPECT_STREQ(t, l, r) \
+	KUNIT_CHECK(t, false, !strcmp((l), (r)), \
+		    "Expected %s == %s, but \"%s\" != \"%s\"\n", #l, #r, (l), (r))
 #define KUNIT_FAIL(t, fmt, ...) \
 	KUNIT_CHECK(t, false, false, fmt "\n", ##__VA_ARGS__)
 

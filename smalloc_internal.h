@@ -333,6 +333,13 @@ void smalloc_pfn_map_exit(void);
 int smalloc_page_cache_init(void);
 void smalloc_page_cache_exit(void);
 
+/* Consume one injected failure of @hook, if any is pending. */
+static inline bool smalloc_should_fail(atomic_t *hook)
+{
+	return unlikely(atomic_read(hook) > 0) &&
+	       atomic_dec_if_positive(hook) >= 0;
+}
+
 /* Pages (4 KiB units) taken from the page allocator and not yet returned. */
 extern atomic_long_t smalloc_nr_pages;
 /* Test hooks: fail this many upcoming span (or large) allocations ... */
@@ -368,6 +375,9 @@ enum smalloc_stat {
 	SMALLOC_INVALID_FREE,		/* pointers reported and ignored */
 	SMALLOC_DOUBLE_FREE,		/* of which blocks freed twice */
 	SMALLOC_POISON_BAD,		/* blocks written after free */
+	SMALLOC_RCU_QUEUED,		/* sfree_rcu() objects batched */
+	SMALLOC_RCU_BATCHES,		/* batches handed to RCU */
+	SMALLOC_RCU_SINGLE,		/* objects given their own callback */
 	SMALLOC_NR_STATS
 };
 
@@ -406,6 +416,7 @@ struct smalloc_heap {
 	unsigned long retired_frames;	/* 4 KiB frames of retired spans */
 	unsigned long heartbeats;
 	unsigned long idle_mark;	/* heartbeats at the last idle check */
+	struct smalloc_rcu_batch *rcu_batch;	/* sfree_rcu() batch filling */
 	unsigned int cpu;
 	enum smalloc_ctx ctx;
 #ifdef CONFIG_SMALLOC_STATS
@@ -424,6 +435,7 @@ struct smalloc_heap {
 struct smalloc_cpu {
 	struct smalloc_heap heap[SMALLOC_NR_CTX];
 	struct delayed_work idle_work;
+	struct delayed_work rcu_work;	/* hands partial RCU batches over */
 	bool drain_now;		/* the idle work drains whatever the heartbeat */
 	unsigned int cpu;
 };
@@ -587,6 +599,18 @@ static __always_inline void smalloc_heap_free_block(struct smalloc_heap *heap,
 	if (unlikely(--page->used == 0 || (page->flags & SMALLOC_PAGE_IN_FULL)))
 		smalloc_heap_free_local_slow(heap, page);
 }
+
+/* Objects a bulk call handles per taking of the heap (bounds latency). */
+#define SMALLOC_BULK_BATCH	32
+
+/* The free path (smalloc_free.c). */
+bool smalloc_is_kmalloc(const void *p);
+struct page *smalloc_large_head(const void *p);
+void smalloc_free_exit(void);
+void smalloc_rcu_flush_heap(struct smalloc_heap *heap);
+void smalloc_rcu_work(struct work_struct *work);
+void smalloc_run_on_heaps_here(void (*fn)(struct smalloc_heap *heap));
+extern atomic_t smalloc_fail_rcu_batch;
 
 /* Optional hardening (smalloc_harden.c). */
 DECLARE_STATIC_KEY_FALSE(smalloc_poison);

@@ -34,6 +34,7 @@
 #include <linux/preempt.h>
 #include <linux/printk.h>
 #include <linux/random.h>
+#include <linux/rcupdate.h>
 #include <linux/sched/mm.h>
 #include <linux/seq_file.h>
 #include <linux/shrinker.h>
@@ -65,6 +66,20 @@
 #ifndef MAX_PAGE_ORDER
 #define MAX_PAGE_ORDER	(MAX_ORDER - 1)	/* before 6.8 MAX_ORDER was exclusive */
 #endif
+
+/*
+ * kfree_rcu() of a kmalloc object whose rcu_head is @head: 6.3 made
+ * kvfree_call_rcu() take the object; before, the offset of @head in it.
+ */
+static inline void smalloc_kfree_call_rcu(struct rcu_head *head, void *ptr)
+{
+#ifdef SMALLOC_KVFREE_CALL_RCU_PTR	/* set by Kbuild from the prototype */
+	kvfree_call_rcu(head, ptr);
+#else
+	kvfree_call_rcu(head, (rcu_callback_t)(unsigned long)
+				((char *)head - (char *)ptr));
+#endif
+}
 
 /* Is the current task allowed the emergency reserves (reclaim, swap)? */
 static inline bool smalloc_task_memalloc(void)

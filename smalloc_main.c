@@ -3,8 +3,10 @@
  * smalloc - a per-CPU small-object allocator with a kmalloc-shaped API.
  *
  * mimalloc's free-list sharding, moved into the kernel.  This file has the
- * API, its fast paths and the module's life; the others:
+ * allocation API, its fast paths and the module's life; the others:
  *
+ *   smalloc_free.c     sfree() and all its paths: local, remote, bulk,
+ *                      from NMI, the double-free check
  *   smalloc_class.c    size classes
  *   smalloc_page.c     spans, their three free lists, pointer -> page
  *   smalloc_percpu.c   per-CPU heaps: queues, direct cache, slow path,
@@ -348,191 +350,8 @@ char *sstrndup(const char *s, size_t max, gfp_t gfp)
 EXPORT_SYMBOL_GPL(sstrndup);
 
 /* ---------------------------------------------------------------- */
-/* Free                                                              */
+/* Bulk allocation                                                   */
 /* ---------------------------------------------------------------- */
-
-/* Is @p a kmalloc object, which kfree() knows how to free? */
-static bool smalloc_is_kmalloc(const void *p)
-{
-	struct folio *folio;
-
-	if (!virt_addr_valid(p))
-		return false;
-	folio = virt_to_folio(p);
-	return folio_test_slab(folio) ||
-	       (folio_test_large(folio) && p == folio_address(folio));
-}
-
-/* The head page of a large allocation at or containing @p, or NULL. */
-static struct page *smalloc_large_head(const void *p)
-{
-	unsigned long pfn = smalloc_addr_pfn(p);
-	struct page *head;
-
-	if (!smalloc_pfn_owned(pfn))
-		return NULL;
-	head = pfn_to_page(pfn);
-	return (page_private(head) & SMALLOC_TAG_MASK) == SMALLOC_LARGE_TAG ?
-	       head : NULL;
-}
-
-/*
- * Frees from NMI of what only the page allocator or kfree() can take (a
- * large allocation, a kmalloc object): neither is NMI-safe, so the object
- * is queued on a lock-free list, its first word the link, and an irq_work
- * (NMI-safe to queue) hands it to sfree() or sfree_sensitive() from
- * hardirq context as soon as the NMI returns.  Blocks need none of this:
- * their remote free is lock-free.
- */
-static LLIST_HEAD(smalloc_nmi_frees);
-static LLIST_HEAD(smalloc_nmi_frees_sensitive);
-
-static void smalloc_nmi_free_work(struct irq_work *work)
-{
-	struct llist_node *node, *next;
-
-	node = llist_del_all(&smalloc_nmi_frees);
-	for (; node; node = next) {
-		next = node->next;
-		sfree(node);
-	}
-	node = llist_del_all(&smalloc_nmi_frees_sensitive);
-	for (; node; node = next) {
-		next = node->next;
-		sfree_sensitive(node);
-	}
-}
-
-static DEFINE_IRQ_WORK(smalloc_nmi_work, smalloc_nmi_free_work);
-
-/*
- * From NMI: queue @p for smalloc_nmi_free_work() if it is a large
- * allocation or a kmalloc object (both only read here: the map, the
- * frame's flags); anything else is reported by the caller.
- */
-static bool smalloc_free_from_nmi(const void *p, bool sensitive)
-{
-	if (!smalloc_large_head(p) && !smalloc_is_kmalloc(p))
-		return false;
-	llist_add((struct llist_node *)p, sensitive ?
-		  &smalloc_nmi_frees_sensitive : &smalloc_nmi_frees);
-	irq_work_queue(&smalloc_nmi_work);
-	return true;
-}
-
-/* Everything sfree() gets that is not a block of a class span. */
-static noinline void smalloc_free_other(const void *p, unsigned long ip)
-{
-	struct page *head;
-
-	if (unlikely(ZERO_OR_NULL_PTR(p)))
-		return;
-	if (unlikely(in_nmi())) {
-		if (!smalloc_free_from_nmi(p, false))
-			smalloc_report_invalid_free(p, "not allocated by smalloc or kmalloc",
-						    ip);
-		return;
-	}
-	head = smalloc_large_head(p);
-	if (head) {
-		if (!smalloc_large_free((void *)p, head)) {
-			smalloc_report_invalid_free(p, "inside a large allocation",
-						    ip);
-			return;
-		}
-		smalloc_stat_count(SMALLOC_LARGE_FREE);
-		return;
-	}
-	if (smalloc_is_kmalloc(p)) {
-		kfree(p);
-		smalloc_stat_count(SMALLOC_FOREIGN_FREE);
-		return;
-	}
-	smalloc_report_invalid_free(p, "not allocated by smalloc or kmalloc", ip);
-}
-
-/* Give @block back to its page: locally if this heap owns it, else remotely. */
-static __always_inline void smalloc_free_block(struct smalloc_page *page,
-					       void *block)
-{
-	struct smalloc_heap *heap = smalloc_heap_get();
-
-	if (likely(page->heap == heap)) {
-		smalloc_stat_inc(heap, SMALLOC_FREE_LOCAL);
-		smalloc_heap_free_block(heap, page, block);
-	} else {
-		smalloc_free_remote(heap, page, block);
-	}
-	smalloc_heap_put(heap);
-}
-
-/*
- * sfree() of a block that failed a fast-path check or needs more than a
- * push: report a pointer that is not a block or a block freed twice (and
- * leave it alone), poison or clear the block as asked, then free it.
- */
-static noinline void smalloc_free_checked(struct smalloc_page *page,
-					  void *block, unsigned long ip)
-{
-	if (unlikely(!smalloc_block_valid(page, block))) {
-		smalloc_report_invalid_free(block, "not the start of a block",
-					    ip);
-		return;
-	}
-	if (smalloc_block_maybe_free(page, block) &&
-	    smalloc_double_free(page, block, ip))
-		return;
-	if (static_branch_unlikely(&smalloc_poison))
-		smalloc_poison_block(page, block);
-	else if (want_init_on_free())
-		memset(block, 0, page->block_size);
-	smalloc_free_block(page, block);
-}
-
-/**
- * sfree - free memory
- * @p: a pointer smalloc() (or kmalloc()) returned, NULL or ZERO_SIZE_PTR
- *
- * A block goes back onto its page's local_free if this CPU and context
- * own the page, onto the page's remote free list otherwise.  A kmalloc
- * object is passed to kfree().  A pointer neither allocator handed out
- * is reported (rate-limited) and left alone.  The init_on_free boot
- * policy is honoured as kfree honours it.  Takes no lock and queues no
- * work: what it may call is the page allocator's free, as kfree() does.
- *
- * Context: any context, on any CPU.  From NMI, a block is freed at once
- * (lock-free); a large allocation or a kmalloc object is freed from an
- * irq_work as soon as the NMI returns.
- */
-void sfree(const void *p)
-{
-	unsigned long priv = smalloc_ptr_private(p);
-	struct smalloc_page *page;
-	void *block = (void *)p;
-
-	if (unlikely(!(priv & SMALLOC_SPAN_TAG))) {
-		smalloc_free_other(p, _RET_IP_);
-		return;
-	}
-	page = smalloc_span_of(priv);
-	/*
-	 * Anything but a plain free of a live block goes out of line, where
-	 * the checks are made again with their reports.  The fast path so
-	 * makes no call that returns here, and saves no registers.
-	 */
-	if (unlikely(!smalloc_block_valid(page, block) ||
-		     smalloc_block_maybe_free(page, block) ||
-		     static_branch_unlikely(&smalloc_poison) ||
-		     want_init_on_free())) {
-		smalloc_free_checked(page, block, _RET_IP_);
-		return;
-	}
-	smalloc_free_block(page, block);
-}
-EXPORT_SYMBOL_GPL(sfree);
-
-/* Objects a bulk call handles per taking of the heap (bounds latency). */
-#define SMALLOC_BULK_BATCH	32
 
 /**
  * smalloc_bulk - allocate many objects of one size
@@ -598,56 +417,6 @@ fail:
 EXPORT_SYMBOL_GPL(smalloc_bulk);
 
 /**
- * sfree_bulk - free many objects
- * @n: how many
- * @p: an array of @n pointers, each as for sfree()
- *
- * As kfree_bulk(): the objects may come from any pages, CPUs, sizes, or
- * from kmalloc.  Blocks are freed with the heap taken once per batch of up
- * to 32 (locally or remotely, as sfree() would); anything sfree() would
- * check or report goes through sfree() itself.
- *
- * Context: as sfree().
- */
-void sfree_bulk(size_t n, void **p)
-{
-	size_t i = 0;
-
-	if (static_branch_unlikely(&smalloc_poison) || want_init_on_free() ||
-	    in_nmi()) {
-		for (; i < n; i++)
-			sfree(p[i]);
-		return;
-	}
-	while (i < n) {
-		struct smalloc_heap *heap = smalloc_heap_get();
-		size_t end = min(n, i + SMALLOC_BULK_BATCH);
-
-		for (; i < end; i++) {
-			void *block = p[i];
-			unsigned long priv = smalloc_ptr_private(block);
-			struct smalloc_page *page = smalloc_span_of(priv);
-
-			if (unlikely(!(priv & SMALLOC_SPAN_TAG) ||
-				     !smalloc_block_valid(page, block) ||
-				     smalloc_block_maybe_free(page, block)))
-				break;
-			if (likely(page->heap == heap)) {
-				smalloc_stat_inc(heap, SMALLOC_FREE_LOCAL);
-				smalloc_heap_free_block(heap, page, block);
-			} else {
-				smalloc_free_remote(heap, page, block);
-			}
-		}
-		smalloc_heap_put(heap);
-		/* What the loop would not take: the checked path. */
-		if (i < end)
-			sfree(p[i++]);
-	}
-}
-EXPORT_SYMBOL_GPL(sfree_bulk);
-
-/**
  * smalloc_usable_size - how much of an allocation may be used
  * @p: a pointer smalloc() or kmalloc() returned
  *
@@ -676,48 +445,6 @@ size_t smalloc_usable_size(const void *p)
 	return smalloc_is_kmalloc(p) ? ksize(p) : 0;
 }
 EXPORT_SYMBOL_GPL(smalloc_usable_size);
-
-/**
- * sfree_sensitive - zero memory, then free it
- * @p: as for sfree()
- *
- * For objects that held keys or other secrets: a block or large
- * allocation of smalloc's is cleared whole with memzero_explicit() before
- * the free; a kmalloc object goes to kfree_sensitive(), which clears it as
- * KASAN allows (on 6.12 ksize() no longer unpoisons the slack beyond the
- * request, so clearing ksize() bytes here would be an out-of-bounds
- * write).  A pointer that is no live block (a double free) is not
- * written: sfree() reports it.
- *
- * Context: as sfree().
- */
-void sfree_sensitive(const void *p)
-{
-	struct smalloc_page *page = smalloc_ptr_to_page(p);
-	struct page *head = NULL;
-
-	if (!page && !ZERO_OR_NULL_PTR(p))
-		head = smalloc_large_head(p);
-	if (page) {
-		if (smalloc_block_valid(page, p) &&
-		    !smalloc_block_maybe_free(page, p))
-			memzero_explicit((void *)p, page->block_size);
-	} else if (ZERO_OR_NULL_PTR(p)) {
-		return;
-	} else if (head) {
-		if (p == page_address(head))
-			memzero_explicit((void *)p, smalloc_large_size(head));
-	} else if (in_nmi()) {
-		if (smalloc_free_from_nmi(p, true))
-			return;
-	} else if (smalloc_is_kmalloc(p)) {
-		kfree_sensitive(p);
-		smalloc_stat_count(SMALLOC_FOREIGN_FREE);
-		return;
-	}
-	sfree(p);
-}
-EXPORT_SYMBOL_GPL(sfree_sensitive);
 
 /*
  * The size srealloc() asks for when @new_size outgrows a block of @ks
@@ -883,9 +610,7 @@ err_map:
 
 static void __exit smalloc_exit(void)
 {
-	/* No client is left to free from NMI: take in what one queued. */
-	irq_work_sync(&smalloc_nmi_work);
-	smalloc_nmi_free_work(NULL);
+	smalloc_free_exit();
 	smalloc_debugfs_exit();
 	smalloc_shrinker_exit();
 	smalloc_heaps_exit();

@@ -104,13 +104,6 @@ void smalloc_page_cache_exit(void)
 	kmem_cache_destroy(smalloc_page_cache);
 }
 
-/* Consume one injected failure of @hook, if any is pending. */
-static bool smalloc_should_fail(atomic_t *hook)
-{
-	return unlikely(atomic_read(hook) > 0) &&
-	       atomic_dec_if_positive(hook) >= 0;
-}
-
 /*
  * The flags smalloc passes on to the page allocator for a span, as SLUB's
  * allocate_slab() keeps only GFP_RECLAIM_MASK | GFP_CONSTRAINT_MASK

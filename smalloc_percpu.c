@@ -403,7 +403,7 @@ static void smalloc_heap_idle(struct smalloc_heap *heap)
  * disabled bottom halves the softirq heap, disabled interrupts the hardirq
  * heap (and the NMI one, whose pages are none).
  */
-static void smalloc_run_on_heaps_here(void (*fn)(struct smalloc_heap *heap))
+void smalloc_run_on_heaps_here(void (*fn)(struct smalloc_heap *heap))
 {
 	struct smalloc_cpu *sc;
 	unsigned long flags;
@@ -639,8 +639,11 @@ static int smalloc_cpu_dead(unsigned int cpu)
 	int ctx;
 
 	cancel_delayed_work(&sc->idle_work);
-	for (ctx = 0; ctx < SMALLOC_NR_CTX; ctx++)
+	cancel_delayed_work(&sc->rcu_work);
+	for (ctx = 0; ctx < SMALLOC_NR_CTX; ctx++) {
+		smalloc_rcu_flush_heap(&sc->heap[ctx]);
 		smalloc_heap_drain(&sc->heap[ctx]);
+	}
 	return 0;
 }
 
@@ -796,6 +799,7 @@ int smalloc_heaps_init(void)
 
 		sc->cpu = cpu;
 		INIT_DEFERRABLE_WORK(&sc->idle_work, smalloc_idle_work);
+		INIT_DELAYED_WORK(&sc->rcu_work, smalloc_rcu_work);
 		for (ctx = 0; ctx < SMALLOC_NR_CTX; ctx++)
 			smalloc_heap_init(&sc->heap[ctx], cpu, ctx);
 	}
@@ -836,14 +840,17 @@ void smalloc_heaps_exit(void)
 	WRITE_ONCE(smalloc_exiting, true);
 	cpuhp_remove_state_nocalls(smalloc_cpuhp_online);
 	cpuhp_remove_state_nocalls(smalloc_cpuhp_dead);
-	for_each_possible_cpu(cpu)
+	for_each_possible_cpu(cpu) {
 		cancel_delayed_work_sync(&per_cpu_ptr(smalloc_cpus, cpu)->idle_work);
+		cancel_delayed_work_sync(&per_cpu_ptr(smalloc_cpus, cpu)->rcu_work);
+	}
 	for_each_possible_cpu(cpu) {
 		struct smalloc_cpu *sc = per_cpu_ptr(smalloc_cpus, cpu);
 
 		for (ctx = 0; ctx < SMALLOC_NR_CTX; ctx++)
 			live += smalloc_heap_destroy(&sc->heap[ctx]);
-		WARN_ON_ONCE(delayed_work_pending(&sc->idle_work));
+		WARN_ON_ONCE(delayed_work_pending(&sc->idle_work) ||
+			     delayed_work_pending(&sc->rcu_work));
 	}
 	large = smalloc_large_abandon_all();
 	if (live || large)

@@ -46,6 +46,9 @@ const char *const smalloc_stat_names[SMALLOC_NR_STATS] = {
 	[SMALLOC_FOREIGN_FREE]		= "foreign_free",
 	[SMALLOC_INVALID_FREE]		= "invalid_free",
 	[SMALLOC_DOUBLE_FREE]		= "double_free",
+	[SMALLOC_RCU_QUEUED]		= "rcu_queued",
+	[SMALLOC_RCU_BATCHES]		= "rcu_batches",
+	[SMALLOC_RCU_SINGLE]		= "rcu_single",
 	[SMALLOC_POISON_BAD]		= "poison_bad",
 };
 

@@ -31,7 +31,39 @@ void sfree(const void *p);
 void sfree_sensitive(const void *p);
 int smalloc_bulk(size_t size, gfp_t gfp, size_t n, void **p);
 void sfree_bulk(size_t n, void **p);
+void smalloc_free_rcu(void *ptr, struct rcu_head *head);
+void smalloc_free_rcu_mightsleep(void *ptr);
+void smalloc_rcu_barrier(void);
 size_t smalloc_usable_size(const void *p);
 void smalloc_drain(void);
+
+/**
+ * sfree_rcu - free an smalloc (or kmalloc) object after an RCU grace period
+ * @ptr: the object, or NULL
+ * @rhf: the name of a struct rcu_head member of *@ptr
+ *
+ * As kfree_rcu(ptr, rhf).  Objects are batched (one callback per batch);
+ * @rhf is used only when no batch can be had.
+ *
+ * Context: any context sfree() may be called from.
+ */
+#define sfree_rcu(ptr, rhf)						\
+do {									\
+	typeof(ptr) ___p = (ptr);					\
+									\
+	if (___p)							\
+		smalloc_free_rcu(___p, (void *)___p +			\
+				 offsetof(typeof(*___p), rhf));		\
+} while (0)
+
+/**
+ * sfree_rcu_mightsleep - sfree_rcu() for an object without an rcu_head
+ * @ptr: the object, or NULL
+ *
+ * As kfree_rcu_mightsleep(): may wait for a grace period itself.
+ *
+ * Context: process context; may sleep.
+ */
+#define sfree_rcu_mightsleep(ptr)	smalloc_free_rcu_mightsleep(ptr)
 
 #endif /* _SMALLOC_H */

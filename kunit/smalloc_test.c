@@ -854,6 +854,103 @@ static void bulk_alloc_and_free(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, check_heap_owned(task_heap(0)), 0);
 }
 
+struct rcu_obj {
+	unsigned long payload[5];
+	struct rcu_head rh;
+};
+
+static bool owner_holds_free(void *p)
+{
+	return as_owner(smalloc_page_holds_free(smalloc_ptr_to_page(p), p));
+}
+
+/*
+ * sfree_rcu() frees nothing before a grace period (readers inside
+ * rcu_read_lock() keep the objects), batches (one callback per up to 61
+ * objects, none per object), and smalloc_rcu_barrier() waits for all.
+ */
+static void sfree_rcu_batches_after_a_grace_period(struct kunit *test)
+{
+	unsigned long queued = smalloc_stat_sum(SMALLOC_RCU_QUEUED);
+	unsigned long batches = smalloc_stat_sum(SMALLOC_RCU_BATCHES);
+	unsigned long single = smalloc_stat_sum(SMALLOC_RCU_SINGLE);
+	const unsigned int n = 200;
+	struct rcu_obj **o = kunit_kcalloc(test, n, sizeof(*o), GFP_KERNEL);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, o);
+	pin_to(test, 0);
+	smalloc_rcu_barrier();
+	for (i = 0; i < n; i++) {
+		o[i] = smalloc(sizeof(**o), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, o[i]);
+		o[i]->payload[0] = i;
+	}
+	rcu_read_lock();
+	for (i = 0; i < n; i++)
+		sfree_rcu(o[i], rh);
+	sfree_rcu((struct rcu_obj *)NULL, rh);
+	/* A reader still sees every object intact. */
+	for (i = 0; i < n; i++) {
+		KUNIT_EXPECT_EQ(test, o[i]->payload[0], i);
+		KUNIT_EXPECT_FALSE(test, owner_holds_free(o[i]));
+	}
+	rcu_read_unlock();
+	smalloc_rcu_barrier();
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_TRUE(test, owner_holds_free(o[i]));
+	if (IS_ENABLED(CONFIG_SMALLOC_STATS)) {
+		KUNIT_EXPECT_EQ(test, smalloc_stat_sum(SMALLOC_RCU_QUEUED),
+				queued + n);
+		KUNIT_EXPECT_GE(test, smalloc_stat_sum(SMALLOC_RCU_BATCHES),
+				batches + DIV_ROUND_UP(n, 61));
+		KUNIT_EXPECT_LE(test, smalloc_stat_sum(SMALLOC_RCU_BATCHES),
+				batches + DIV_ROUND_UP(n, 61) + 1);
+		KUNIT_EXPECT_EQ(test, smalloc_stat_sum(SMALLOC_RCU_SINGLE), single);
+	}
+	KUNIT_EXPECT_EQ(test, check_heap_owned(task_heap(0)), 0);
+}
+
+/*
+ * Without a batch (its allocation failing), each object gets a callback
+ * on its own rcu_head, wherever that sits: in a block, deep inside a large
+ * allocation, in a kmalloc object; sfree_rcu_mightsleep() waits itself.
+ */
+static void sfree_rcu_falls_back_to_the_objects_head(struct kunit *test)
+{
+	unsigned long single = smalloc_stat_sum(SMALLOC_RCU_SINGLE);
+	struct rcu_obj *blk, *kobj;
+	struct rcu_head *deep;
+	long large = smalloc_large_count();
+	u8 *big, *plain;
+
+	pin_to(test, 0);
+	smalloc_rcu_barrier();
+	blk = smalloc(sizeof(*blk), GFP_KERNEL);
+	kobj = kmalloc(sizeof(*kobj), GFP_KERNEL);
+	big = smalloc(20000, GFP_KERNEL);
+	plain = smalloc(100, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, blk);
+	KUNIT_ASSERT_NOT_NULL(test, kobj);
+	KUNIT_ASSERT_NOT_NULL(test, big);
+	KUNIT_ASSERT_NOT_NULL(test, plain);
+	deep = (struct rcu_head *)(big + 16000);
+	atomic_set(&smalloc_fail_rcu_batch, 100);
+	sfree_rcu(blk, rh);
+	sfree_rcu(kobj, rh);
+	smalloc_free_rcu(big, deep);
+	sfree_rcu_mightsleep(plain);
+	/* The one-argument form waited for its grace period and freed. */
+	KUNIT_EXPECT_TRUE(test, owner_holds_free(plain));
+	atomic_set(&smalloc_fail_rcu_batch, 0);
+	smalloc_rcu_barrier();
+	KUNIT_EXPECT_TRUE(test, owner_holds_free(blk));
+	KUNIT_EXPECT_EQ(test, smalloc_large_count(), large);
+	if (IS_ENABLED(CONFIG_SMALLOC_STATS))
+		KUNIT_EXPECT_EQ(test, smalloc_stat_sum(SMALLOC_RCU_SINGLE),
+				single + 4);
+}
+
 /* ---------------------------------------------------------------- */
 /* API semantics                                                     */
 /* ---------------------------------------------------------------- */
@@ -2195,6 +2292,8 @@ static void smalloc_test_exit(struct kunit *test)
 	atomic_set(&smalloc_fail_pages, 0);
 	atomic_set(&smalloc_fail_high_order, 0);
 	atomic_set(&smalloc_fail_above_map, 0);
+	atomic_set(&smalloc_fail_rcu_batch, 0);
+	smalloc_rcu_barrier();
 	smalloc_drain_all();
 	/* Every test frees what it allocated: all pages go back. */
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&smalloc_nr_pages),
@@ -2221,6 +2320,8 @@ static struct kunit_case smalloc_test_cases[] = {
 	KUNIT_CASE(zeroing_after_dirty_free),
 	KUNIT_CASE(dup_and_node_helpers_follow_kmalloc),
 	KUNIT_CASE(bulk_alloc_and_free),
+	KUNIT_CASE(sfree_rcu_batches_after_a_grace_period),
+	KUNIT_CASE(sfree_rcu_falls_back_to_the_objects_head),
 	KUNIT_CASE(remote_frees_are_reused_before_carving),
 	KUNIT_CASE(released_span_leaves_no_trace),
 	KUNIT_CASE(memory_above_map_is_served_by_kmalloc),

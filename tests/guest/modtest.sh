@@ -286,6 +286,14 @@ expect "insmod smalloc_client.ko requests=20000" \
 expect "rmmod smalloc_client" rmmod smalloc_client
 held=$(stat_of pages_held)
 [ "$mode" = demo ] && echo "   pages_held right after the run: ${held:-?}"
+# The documented bound (Documentation/smalloc.rst, "Memory bound"): with
+# every block freed, one idle check per heap leaves at most 576 frames
+# per heap with pages (task, softirq, hardirq) of each CPU.
+sleep 0.3
+held=$(stat_of pages_held)
+bound=$((3 * ncpus * 576))
+expect "after one idle period pages_held is within the bound (${held:-?} <= $bound)" \
+	[ "${held:-$((bound + 1))}" -le "$bound" ]
 wait_pages_zero
 held=$(stat_of pages_held)
 expect "the idle drain gave every page back within 5 s (pages_held ${held:-?} after $((waited * 100)) ms)" \

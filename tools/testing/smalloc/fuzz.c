@@ -135,6 +135,33 @@ static void slot_free_on(struct slot *s, int cpu, int ctx)
 	s->p = NULL;
 }
 
+/*
+ * Free after a grace period: the one-argument form from task context, or
+ * the two-argument form (the rcu_head at the object's start) from any
+ * context level, NMI included.
+ */
+static void slot_free_rcu(struct slot *s)
+{
+	unsigned int how = get8();
+	int ctx = HARNESS_CTX_SOFTIRQ + how % 3;
+
+	if (!s->p)
+		return;
+	verify_all(s);
+	if (s->size < sizeof(struct rcu_head) || !(how & 8)) {
+		smalloc_free_rcu_mightsleep(s->p);
+	} else {
+		if (how & 4)
+			harness_enter_ctx(ctx);
+		smalloc_free_rcu(s->p, (struct rcu_head *)s->p);
+		if (how & 4)
+			harness_exit_ctx();
+	}
+	s->p = NULL;
+	if (how & 16)
+		smalloc_rcu_barrier();
+}
+
 static void slot_alloc(struct slot *s, int ctx)
 {
 	size_t size = pick_size(), i;
@@ -442,8 +469,11 @@ static void step(void)
 	case 0: case 1: case 2: case 3:
 		slot_alloc(s, 0);
 		break;
-	case 4: case 5:
+	case 4:
 		slot_free_on(s, -1, 0);
+		break;
+	case 5:
+		slot_free_rcu(s);
 		break;
 	case 6:
 		cpu = get8() % nr_cpu_ids;
@@ -563,6 +593,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	WRITE_ONCE(harness_fail_page_allocs, 0);
 	for (i = 0; i < SLOTS; i++)
 		slot_free_on(&slots[i], -1, 0);
+	smalloc_rcu_barrier();
 	check_memory_bound();
 	for_each_possible_cpu(cpu)
 		add_cpu(cpu);

@@ -477,6 +477,55 @@ static void sfree_queues_no_work(struct kunit *test)
 	WRITE_ONCE(smalloc_idle_drain_ms, 0);
 }
 
+struct rcu_nmi_args {
+	void *obj[3];
+};
+
+static long sfree_rcu_in_nmi(void *arg)
+{
+	struct rcu_nmi_args *a = arg;
+	unsigned int i;
+
+	harness_enter_ctx(HARNESS_CTX_NMI);
+	for (i = 0; i < 3; i++)
+		smalloc_free_rcu(a->obj[i], (struct rcu_head *)a->obj[i]);
+	harness_exit_ctx();
+	return 0;
+}
+
+/*
+ * sfree_rcu() works from NMI (it goes through the irq_work first), and
+ * module exit waits for every pending batch: nothing is left allocated
+ * and no callback is left queued once exit returns.
+ */
+static void sfree_rcu_from_nmi_and_unload_waits(struct kunit *test)
+{
+	long live = harness_kmalloc_live();
+	struct rcu_nmi_args a;
+	void *more[100];
+	unsigned int i;
+
+	set_cpus_allowed_ptr(current, cpumask_of(0));
+	a.obj[0] = smalloc(64, GFP_KERNEL);
+	a.obj[1] = smalloc(20000, GFP_KERNEL);
+	a.obj[2] = kmalloc(64, GFP_KERNEL);
+	for (i = 0; i < 3; i++)
+		KUNIT_ASSERT_NOT_NULL(test, a.obj[i]);
+	work_on_cpu(1, sfree_rcu_in_nmi, &a);
+	for (i = 0; i < ARRAY_SIZE(more); i++) {
+		more[i] = smalloc(48, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, more[i]);
+		smalloc_free_rcu_mightsleep(more[i]);
+	}
+	KUNIT_EXPECT_GT(test, READ_ONCE(harness_pages_out), 0);
+	harness_module_exit();
+	KUNIT_EXPECT_EQ(test, harness_rcu_pending(), 0);
+	KUNIT_EXPECT_EQ(test, harness_pending_work(), 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(harness_pages_out), 0);
+	KUNIT_EXPECT_EQ(test, harness_kmalloc_live(), live);
+	KUNIT_ASSERT_EQ(test, harness_module_init(), 0);
+}
+
 /* The suite's tests run one after another: one saved value does. */
 static unsigned int harness_saved_idle_ms;
 
@@ -511,6 +560,7 @@ static struct kunit_case harness_test_cases[] = {
 	KUNIT_CASE(nmi_frees_everything_it_may),
 	KUNIT_CASE(unload_keeps_live_objects),
 	KUNIT_CASE(sfree_queues_no_work),
+	KUNIT_CASE(sfree_rcu_from_nmi_and_unload_waits),
 	{}
 };
 

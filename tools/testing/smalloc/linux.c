@@ -402,6 +402,97 @@ static void harness_run_irq_works(void)
 	}
 }
 
+struct harness_rcu_cb {
+	struct harness_rcu_cb *next;
+	struct rcu_head *head;
+	rcu_callback_t func;
+	void *kptr;		/* kvfree_call_rcu(): kfree() this */
+};
+
+static struct harness_rcu_cb *harness_rcu_list;
+static unsigned long harness_rcu_count;
+static pthread_mutex_t harness_rcu_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void harness_rcu_queue(struct rcu_head *head, rcu_callback_t func,
+			      void *kptr)
+{
+	struct harness_rcu_cb *cb = malloc(sizeof(*cb));
+
+	if (!cb)
+		abort();
+	cb->head = head;
+	cb->func = func;
+	cb->kptr = kptr;
+	pthread_mutex_lock(&harness_rcu_lock);
+	cb->next = harness_rcu_list;
+	harness_rcu_list = cb;
+	harness_rcu_count++;
+	pthread_mutex_unlock(&harness_rcu_lock);
+}
+
+void call_rcu(struct rcu_head *head, rcu_callback_t func)
+{
+	harness_rcu_queue(head, func, NULL);
+}
+
+void harness_kvfree_call_rcu(struct rcu_head *head, void *ptr)
+{
+	harness_rcu_queue(head, NULL, ptr);
+}
+
+unsigned long harness_rcu_pending(void)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&harness_rcu_lock);
+	n = harness_rcu_count;
+	pthread_mutex_unlock(&harness_rcu_lock);
+	return n;
+}
+
+/* The grace period ends: run every callback queued so far, oldest first. */
+void rcu_barrier(void)
+{
+	for (;;) {
+		struct harness_rcu_cb *cb, *rev = NULL;
+
+		might_sleep();
+		pthread_mutex_lock(&harness_rcu_lock);
+		cb = harness_rcu_list;
+		harness_rcu_list = NULL;
+		pthread_mutex_unlock(&harness_rcu_lock);
+		if (!cb)
+			return;
+		while (cb) {
+			struct harness_rcu_cb *next = cb->next;
+
+			cb->next = rev;
+			rev = cb;
+			cb = next;
+		}
+		while (rev) {
+			struct harness_rcu_cb *next = rev->next;
+
+			harness_enter_ctx(HARNESS_CTX_SOFTIRQ);
+			if (rev->func)
+				rev->func(rev->head);
+			else
+				kfree(rev->kptr);
+			harness_exit_ctx();
+			pthread_mutex_lock(&harness_rcu_lock);
+			harness_rcu_count--;
+			pthread_mutex_unlock(&harness_rcu_lock);
+			free(rev);
+			rev = next;
+		}
+	}
+}
+
+void synchronize_rcu(void)
+{
+	rcu_barrier();
+}
+
 void irq_work_sync(struct irq_work *work)
 {
 	if (__atomic_load_n(&work->pending, __ATOMIC_SEQ_CST))

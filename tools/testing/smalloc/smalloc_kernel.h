@@ -1498,6 +1498,31 @@ struct irq_work {
 bool irq_work_queue(struct irq_work *work);
 void irq_work_sync(struct irq_work *work);
 
+/*
+ * RCU: callbacks wait on a list until rcu_barrier() or synchronize_rcu()
+ * ends the "grace period" and runs them in softirq context; so a test can
+ * see that nothing is freed before one.
+ */
+struct rcu_head {
+	struct rcu_head *next;
+	void (*func)(struct rcu_head *head);
+};
+
+typedef void (*rcu_callback_t)(struct rcu_head *head);
+void call_rcu(struct rcu_head *head, rcu_callback_t func);
+/* No grace period ends but in rcu_barrier(): readers need do nothing. */
+#define rcu_read_lock()		do { } while (0)
+#define rcu_read_unlock()	do { } while (0)
+void rcu_barrier(void);
+void synchronize_rcu(void);
+void harness_kvfree_call_rcu(struct rcu_head *head, void *ptr);
+unsigned long harness_rcu_pending(void);
+
+static inline void smalloc_kfree_call_rcu(struct rcu_head *head, void *ptr)
+{
+	harness_kvfree_call_rcu(head, ptr);
+}
+
 /* PF_MEMALLOC of the current "task" (smalloc_kernel.h's seam). */
 extern __thread bool harness_task_memalloc;
 static inline bool smalloc_task_memalloc(void)

@@ -1,0 +1,552 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * the free path: sfree() and everything it does.
+ *
+ *   - a block of one of the current heap's pages: pushed on local_free
+ *     (smalloc_heap_free_block(), smalloc_internal.h);
+ *   - a block of another heap's page: pushed on the page's xthread_free
+ *     (smalloc_remote.c);
+ *   - anything but a plain free of a live block (a pointer that is no
+ *     block start, a block that looks free, poisoning or init_on_free):
+ *     the checked path, with the exact double-free check
+ *     (smalloc_page_holds_free(), smalloc_report.c);
+ *   - a large allocation: the page allocator; a kmalloc object: kfree();
+ *     from NMI both are deferred to an irq_work;
+ *   - bulk frees take the heap once per batch.
+ *
+ * The rules (smalloc_main.c's top comment): no lock, no queued work where
+ * kfree() would take none; what the free path may call is the page
+ * allocator's free, as kfree() does.
+ */
+#define pr_fmt(fmt) "smalloc: " fmt
+
+#include "smalloc_internal.h"
+
+/* Is @p a kmalloc object, which kfree() knows how to free? */
+bool smalloc_is_kmalloc(const void *p)
+{
+	struct folio *folio;
+
+	if (!virt_addr_valid(p))
+		return false;
+	folio = virt_to_folio(p);
+	return folio_test_slab(folio) ||
+	       (folio_test_large(folio) && p == folio_address(folio));
+}
+
+/* The head page of a large allocation starting in @p's frame, or NULL. */
+struct page *smalloc_large_head(const void *p)
+{
+	unsigned long pfn = smalloc_addr_pfn(p);
+	struct page *head;
+
+	if (!smalloc_pfn_owned(pfn))
+		return NULL;
+	head = pfn_to_page(pfn);
+	return (page_private(head) & SMALLOC_TAG_MASK) == SMALLOC_LARGE_TAG ?
+	       head : NULL;
+}
+
+/*
+ * Frees from NMI of what only the page allocator or kfree() can take (a
+ * large allocation, a kmalloc object): neither is NMI-safe, so the object
+ * is queued on a lock-free list, its first word the link, and an irq_work
+ * (NMI-safe to queue) hands it to sfree() or sfree_sensitive() from
+ * hardirq context as soon as the NMI returns.  Blocks need none of this:
+ * their remote free is lock-free.
+ */
+static LLIST_HEAD(smalloc_nmi_frees);
+static LLIST_HEAD(smalloc_nmi_frees_sensitive);
+static LLIST_HEAD(smalloc_nmi_rcu);
+
+static void smalloc_nmi_free_work(struct irq_work *work)
+{
+	struct llist_node *node, *next;
+
+	node = llist_del_all(&smalloc_nmi_frees);
+	for (; node; node = next) {
+		next = node->next;
+		sfree(node);
+	}
+	node = llist_del_all(&smalloc_nmi_frees_sensitive);
+	for (; node; node = next) {
+		next = node->next;
+		sfree_sensitive(node);
+	}
+	node = llist_del_all(&smalloc_nmi_rcu);
+	for (; node; node = next) {
+		struct rcu_head *head = (struct rcu_head *)node;
+
+		next = node->next;
+		smalloc_free_rcu((void *)head->func, head);
+	}
+}
+
+static DEFINE_IRQ_WORK(smalloc_nmi_work, smalloc_nmi_free_work);
+
+/*
+ * From NMI: queue @p for smalloc_nmi_free_work() if it is a large
+ * allocation or a kmalloc object (both only read here: the map, the
+ * frame's flags); anything else is reported by the caller.
+ */
+static bool smalloc_free_from_nmi(const void *p, bool sensitive)
+{
+	if (!smalloc_large_head(p) && !smalloc_is_kmalloc(p))
+		return false;
+	llist_add((struct llist_node *)p, sensitive ?
+		  &smalloc_nmi_frees_sensitive : &smalloc_nmi_frees);
+	irq_work_queue(&smalloc_nmi_work);
+	return true;
+}
+
+/* Everything sfree() gets that is not a block of a class span. */
+static noinline void smalloc_free_other(const void *p, unsigned long ip)
+{
+	struct page *head;
+
+	if (unlikely(ZERO_OR_NULL_PTR(p)))
+		return;
+	if (unlikely(in_nmi())) {
+		if (!smalloc_free_from_nmi(p, false))
+			smalloc_report_invalid_free(p, "not allocated by smalloc or kmalloc",
+						    ip);
+		return;
+	}
+	head = smalloc_large_head(p);
+	if (head) {
+		if (!smalloc_large_free((void *)p, head)) {
+			smalloc_report_invalid_free(p, "inside a large allocation",
+						    ip);
+			return;
+		}
+		smalloc_stat_count(SMALLOC_LARGE_FREE);
+		return;
+	}
+	if (smalloc_is_kmalloc(p)) {
+		kfree(p);
+		smalloc_stat_count(SMALLOC_FOREIGN_FREE);
+		return;
+	}
+	smalloc_report_invalid_free(p, "not allocated by smalloc or kmalloc", ip);
+}
+
+/* Give @block back to its page: locally if this heap owns it, else remotely. */
+static __always_inline void smalloc_free_block(struct smalloc_page *page,
+					       void *block)
+{
+	struct smalloc_heap *heap = smalloc_heap_get();
+
+	if (likely(page->heap == heap)) {
+		smalloc_stat_inc(heap, SMALLOC_FREE_LOCAL);
+		smalloc_heap_free_block(heap, page, block);
+	} else {
+		smalloc_free_remote(heap, page, block);
+	}
+	smalloc_heap_put(heap);
+}
+
+/*
+ * sfree() of a block that failed a fast-path check or needs more than a
+ * push: report a pointer that is not a block or a block freed twice (and
+ * leave it alone), poison or clear the block as asked, then free it.
+ */
+static noinline void smalloc_free_checked(struct smalloc_page *page,
+					  void *block, unsigned long ip)
+{
+	if (unlikely(!smalloc_block_valid(page, block))) {
+		smalloc_report_invalid_free(block, "not the start of a block",
+					    ip);
+		return;
+	}
+	if (smalloc_block_maybe_free(page, block) &&
+	    smalloc_double_free(page, block, ip))
+		return;
+	if (static_branch_unlikely(&smalloc_poison))
+		smalloc_poison_block(page, block);
+	else if (want_init_on_free())
+		memset(block, 0, page->block_size);
+	smalloc_free_block(page, block);
+}
+
+/**
+ * sfree - free memory
+ * @p: a pointer smalloc() (or kmalloc()) returned, NULL or ZERO_SIZE_PTR
+ *
+ * A block goes back onto its page's local_free if this CPU and context
+ * own the page, onto the page's remote free list otherwise.  A kmalloc
+ * object is passed to kfree().  A pointer neither allocator handed out
+ * is reported (rate-limited) and left alone.  The init_on_free boot
+ * policy is honoured as kfree honours it.  Takes no lock and queues no
+ * work: what it may call is the page allocator's free, as kfree() does.
+ *
+ * Context: any context, on any CPU.  From NMI, a block is freed at once
+ * (lock-free); a large allocation or a kmalloc object is freed from an
+ * irq_work as soon as the NMI returns.
+ */
+void sfree(const void *p)
+{
+	unsigned long priv = smalloc_ptr_private(p);
+	struct smalloc_page *page;
+	void *block = (void *)p;
+
+	if (unlikely(!(priv & SMALLOC_SPAN_TAG))) {
+		smalloc_free_other(p, _RET_IP_);
+		return;
+	}
+	page = smalloc_span_of(priv);
+	/*
+	 * Anything but a plain free of a live block goes out of line, where
+	 * the checks are made again with their reports.  The fast path so
+	 * makes no call that returns here, and saves no registers.
+	 */
+	if (unlikely(!smalloc_block_valid(page, block) ||
+		     smalloc_block_maybe_free(page, block) ||
+		     static_branch_unlikely(&smalloc_poison) ||
+		     want_init_on_free())) {
+		smalloc_free_checked(page, block, _RET_IP_);
+		return;
+	}
+	smalloc_free_block(page, block);
+}
+EXPORT_SYMBOL_GPL(sfree);
+
+/**
+ * sfree_bulk - free many objects
+ * @n: how many
+ * @p: an array of @n pointers, each as for sfree()
+ *
+ * As kfree_bulk(): the objects may come from any pages, CPUs, sizes, or
+ * from kmalloc.  Blocks are freed with the heap taken once per batch of up
+ * to 32 (locally or remotely, as sfree() would); anything sfree() would
+ * check or report goes through sfree() itself.
+ *
+ * Context: as sfree().
+ */
+void sfree_bulk(size_t n, void **p)
+{
+	size_t i = 0;
+
+	if (static_branch_unlikely(&smalloc_poison) || want_init_on_free() ||
+	    in_nmi()) {
+		for (; i < n; i++)
+			sfree(p[i]);
+		return;
+	}
+	while (i < n) {
+		struct smalloc_heap *heap = smalloc_heap_get();
+		size_t end = min(n, i + SMALLOC_BULK_BATCH);
+
+		for (; i < end; i++) {
+			void *block = p[i];
+			unsigned long priv = smalloc_ptr_private(block);
+			struct smalloc_page *page = smalloc_span_of(priv);
+
+			if (unlikely(!(priv & SMALLOC_SPAN_TAG) ||
+				     !smalloc_block_valid(page, block) ||
+				     smalloc_block_maybe_free(page, block)))
+				break;
+			if (likely(page->heap == heap)) {
+				smalloc_stat_inc(heap, SMALLOC_FREE_LOCAL);
+				smalloc_heap_free_block(heap, page, block);
+			} else {
+				smalloc_free_remote(heap, page, block);
+			}
+		}
+		smalloc_heap_put(heap);
+		/* What the loop would not take: the checked path. */
+		if (i < end)
+			sfree(p[i++]);
+	}
+}
+EXPORT_SYMBOL_GPL(sfree_bulk);
+
+/**
+ * sfree_sensitive - zero memory, then free it
+ * @p: as for sfree()
+ *
+ * For objects that held keys or other secrets: a block or large
+ * allocation of smalloc's is cleared whole with memzero_explicit() before
+ * the free; a kmalloc object goes to kfree_sensitive(), which clears it as
+ * KASAN allows (on 6.12 ksize() no longer unpoisons the slack beyond the
+ * request, so clearing ksize() bytes here would be an out-of-bounds
+ * write).  A pointer that is no live block (a double free) is not
+ * written: sfree() reports it.
+ *
+ * Context: as sfree().
+ */
+void sfree_sensitive(const void *p)
+{
+	struct smalloc_page *page = smalloc_ptr_to_page(p);
+	struct page *head = NULL;
+
+	if (!page && !ZERO_OR_NULL_PTR(p))
+		head = smalloc_large_head(p);
+	if (page) {
+		if (smalloc_block_valid(page, p) &&
+		    !smalloc_block_maybe_free(page, p))
+			memzero_explicit((void *)p, page->block_size);
+	} else if (ZERO_OR_NULL_PTR(p)) {
+		return;
+	} else if (head) {
+		if (p == page_address(head))
+			memzero_explicit((void *)p, smalloc_large_size(head));
+	} else if (in_nmi()) {
+		if (smalloc_free_from_nmi(p, true))
+			return;
+	} else if (smalloc_is_kmalloc(p)) {
+		kfree_sensitive(p);
+		smalloc_stat_count(SMALLOC_FOREIGN_FREE);
+		return;
+	}
+	sfree(p);
+}
+EXPORT_SYMBOL_GPL(sfree_sensitive);
+
+/* ---------------------------------------------------------------- */
+/* RCU-deferred frees                                                */
+/* ---------------------------------------------------------------- */
+
+/*
+ * sfree_rcu() batches as kvfree_rcu() does: each heap (CPU and context
+ * level, owner only, as the heap itself) fills an array of pointers; a
+ * full array, or the partial one the CPU's rcu_work finds after
+ * SMALLOC_RCU_DELAY, is handed to call_rcu() once, and its callback frees
+ * every pointer with sfree_bulk().  So the common case costs one store
+ * per object and one callback per SMALLOC_RCU_PTRS objects.  Only when no
+ * array can be had (GFP_NOWAIT fails) does an object get a callback of
+ * its own, on the rcu_head it carries (sfree_rcu()), or a
+ * synchronize_rcu() (sfree_rcu_mightsleep()).  The array is a 512-byte
+ * smalloc block.
+ */
+#define SMALLOC_RCU_PTRS	61
+#define SMALLOC_RCU_DELAY	(HZ / 50)
+
+struct smalloc_rcu_batch {
+	struct rcu_head rcu;
+	unsigned long nr;
+	void *ptrs[SMALLOC_RCU_PTRS];
+};
+
+/* Test hook: fail this many batch allocations. */
+atomic_t smalloc_fail_rcu_batch = ATOMIC_INIT(0);
+
+static void smalloc_rcu_batch_free(struct rcu_head *rcu)
+{
+	struct smalloc_rcu_batch *b = container_of(rcu, struct smalloc_rcu_batch,
+						   rcu);
+
+	sfree_bulk(b->nr, b->ptrs);
+	sfree(b);
+}
+
+static void smalloc_rcu_submit(struct smalloc_heap *heap,
+			       struct smalloc_rcu_batch *b)
+{
+	smalloc_stat_inc(heap, SMALLOC_RCU_BATCHES);
+	call_rcu(&b->rcu, smalloc_rcu_batch_free);
+}
+
+/**
+ * smalloc_rcu_flush_heap - hand a heap's partial batch to RCU
+ * @heap: owned heap, or a dead CPU's
+ */
+void smalloc_rcu_flush_heap(struct smalloc_heap *heap)
+{
+	struct smalloc_rcu_batch *b = heap->rcu_batch;
+
+	if (b) {
+		heap->rcu_batch = NULL;
+		smalloc_rcu_submit(heap, b);
+	}
+}
+
+/**
+ * smalloc_rcu_work - the per-CPU work that hands partial batches over
+ * @work: the CPU's rcu_work
+ *
+ * Queued when a heap starts a batch, SMALLOC_RCU_DELAY ahead, as
+ * kvfree_rcu()'s monitor work is, so that an object waits at most that
+ * long plus a grace period.
+ */
+void smalloc_rcu_work(struct work_struct *work)
+{
+	struct smalloc_cpu *sc = container_of(to_delayed_work(work),
+					      struct smalloc_cpu, rcu_work);
+	bool here;
+
+	preempt_disable();
+	here = sc == this_cpu_ptr(smalloc_cpus);
+	preempt_enable();
+	/* Unbound because the CPU went down: the CPU-dead callback did it. */
+	if (here)
+		smalloc_run_on_heaps_here(smalloc_rcu_flush_heap);
+}
+
+/*
+ * Add @ptr to the current heap's batch, starting one if needed.
+ * Return: false if no batch could be had.
+ */
+static bool smalloc_rcu_batch_add(void *ptr)
+{
+	struct smalloc_rcu_batch *b, *full = NULL, *spare = NULL;
+	struct smalloc_heap *heap;
+	unsigned int cpu;
+	bool started = false;
+
+	for (;;) {
+		heap = smalloc_heap_get();
+		b = heap->rcu_batch;
+		if (!b && spare) {
+			b = spare;
+			spare = NULL;
+			b->nr = 0;
+			heap->rcu_batch = b;
+			started = true;
+		}
+		if (b)
+			break;
+		smalloc_heap_put(heap);
+		if (smalloc_should_fail(&smalloc_fail_rcu_batch))
+			return false;
+		/* Taken outside the heap: the slow path may need it. */
+		spare = smalloc(sizeof(*spare), GFP_NOWAIT | __GFP_NOWARN);
+		if (!spare)
+			return false;
+	}
+	b->ptrs[b->nr++] = ptr;
+	if (b->nr == SMALLOC_RCU_PTRS) {
+		heap->rcu_batch = NULL;
+		full = b;
+	}
+	smalloc_stat_inc(heap, SMALLOC_RCU_QUEUED);
+	if (full)
+		smalloc_rcu_submit(heap, full);
+	cpu = heap->cpu;
+	smalloc_heap_put(heap);
+	if (spare)		/* an interrupt started a batch meanwhile */
+		sfree(spare);
+	if (started && !full && !READ_ONCE(smalloc_exiting))
+		queue_delayed_work_on(cpu, system_wq,
+				      &per_cpu_ptr(smalloc_cpus, cpu)->rcu_work,
+				      SMALLOC_RCU_DELAY);
+	return true;
+}
+
+/* The start of the smalloc object @p points into. */
+static void *smalloc_object_start(void *p)
+{
+	struct smalloc_page *page = smalloc_ptr_to_page(p);
+	unsigned long off;
+
+	if (!page)	/* a large allocation: a compound page */
+		return page_address(compound_head(virt_to_page(p)));
+	off = (unsigned long)p - (unsigned long)page->start;
+	return page->start + off / page->block_size * page->block_size;
+}
+
+static void smalloc_rcu_head_free(struct rcu_head *head)
+{
+	sfree(smalloc_object_start(head));
+}
+
+static void smalloc_rcu_count_single(void)
+{
+	smalloc_stat_count(SMALLOC_RCU_SINGLE);
+}
+
+/**
+ * smalloc_free_rcu - free an object after an RCU grace period
+ * @ptr: as for sfree()
+ * @head: an rcu_head inside *@ptr
+ *
+ * What sfree_rcu(ptr, rhf) calls: kfree_rcu()'s two-argument form.
+ * Batched (see above); the object's own @head is used only when no batch
+ * can be had.  From NMI the request is passed to an irq_work first (the
+ * object's @head holds it meanwhile).
+ *
+ * Context: any context sfree() is called from.
+ */
+void smalloc_free_rcu(void *ptr, struct rcu_head *head)
+{
+	if (ZERO_OR_NULL_PTR(ptr))
+		return;
+	if (unlikely(in_nmi())) {
+		/* head->func keeps @ptr until the irq_work runs. */
+		head->func = (rcu_callback_t)ptr;
+		llist_add((struct llist_node *)head, &smalloc_nmi_rcu);
+		irq_work_queue(&smalloc_nmi_work);
+		return;
+	}
+	if (likely(smalloc_rcu_batch_add(ptr)))
+		return;
+	smalloc_rcu_count_single();
+	if (smalloc_ptr_to_page(ptr) || smalloc_large_head(ptr))
+		call_rcu(head, smalloc_rcu_head_free);
+	else
+		smalloc_kfree_call_rcu(head, ptr);
+}
+EXPORT_SYMBOL_GPL(smalloc_free_rcu);
+
+/**
+ * smalloc_free_rcu_mightsleep - free an object after an RCU grace period,
+ * with no rcu_head in it
+ * @ptr: as for sfree()
+ *
+ * What sfree_rcu_mightsleep(ptr) calls: kfree_rcu_mightsleep().  Batched;
+ * when no batch can be had it waits for a grace period itself.
+ *
+ * Context: process context; may sleep.
+ */
+void smalloc_free_rcu_mightsleep(void *ptr)
+{
+	might_sleep();
+	if (ZERO_OR_NULL_PTR(ptr))
+		return;
+	if (likely(smalloc_rcu_batch_add(ptr)))
+		return;
+	smalloc_rcu_count_single();
+	synchronize_rcu();
+	sfree(ptr);
+}
+EXPORT_SYMBOL_GPL(smalloc_free_rcu_mightsleep);
+
+static long smalloc_rcu_flush_here(void *unused)
+{
+	smalloc_run_on_heaps_here(smalloc_rcu_flush_heap);
+	return 0;
+}
+
+/**
+ * smalloc_rcu_barrier - wait until every sfree_rcu() so far has freed
+ *
+ * Hands every CPU's partial batch to RCU, then waits for the callbacks,
+ * as rcu_barrier() does for call_rcu().  For a client's exit path: after
+ * it, no object the client passed to sfree_rcu() is left.
+ *
+ * Context: process context; sleeps.
+ */
+void smalloc_rcu_barrier(void)
+{
+	unsigned int cpu;
+
+	might_sleep();
+	/* What NMIs deferred first: it may start batches. */
+	irq_work_sync(&smalloc_nmi_work);
+	smalloc_nmi_free_work(NULL);
+	cpus_read_lock();
+	for_each_online_cpu(cpu)
+		work_on_cpu(cpu, smalloc_rcu_flush_here, NULL);
+	cpus_read_unlock();
+	rcu_barrier();
+}
+EXPORT_SYMBOL_GPL(smalloc_rcu_barrier);
+
+/**
+ * smalloc_free_exit - take in the frees an NMI deferred (module unload)
+ *
+ * No client is left to free from NMI any more.
+ */
+void smalloc_free_exit(void)
+{
+	smalloc_rcu_barrier();
+}

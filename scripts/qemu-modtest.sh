@@ -60,9 +60,11 @@ echo "qemu-modtest: building smalloc.ko and smalloc_modtest.ko against $KDIR"
 make -C "$repo" KDIR="$KDIR" W=1
 make -C "$repo/tests/modtest" KDIR="$KDIR" W=1
 make -C "$repo/samples/smalloc_client" KDIR="$KDIR" W=1
+make -C "$repo/tests/switched" KDIR="$KDIR" W=1
 
 for ko in "$repo/smalloc.ko" "$repo/tests/modtest/smalloc_modtest.ko" \
-	  "$repo/samples/smalloc_client/smalloc_client.ko"; do
+	  "$repo/samples/smalloc_client/smalloc_client.ko" \
+	  "$repo/tests/switched/smalloc_switched.ko"; do
 	[ -f "$ko" ] || die "$ko was not built"
 	vermagic=$(modinfo -F vermagic "$ko")
 	[ "${vermagic%% *}" = "$kver" ] ||
@@ -81,7 +83,8 @@ mkdir -p "$root/modtest"
 install -m 0755 "$repo/tests/guest/init.sh" "$root/init"
 install -m 0755 "$repo/tests/guest/modtest.sh" "$root/modtest/modtest.sh"
 install -m 0644 "$repo/smalloc.ko" "$repo/tests/modtest/smalloc_modtest.ko" \
-	"$repo/samples/smalloc_client/smalloc_client.ko" "$root/modtest/"
+	"$repo/samples/smalloc_client/smalloc_client.ko" \
+	"$repo/tests/switched/smalloc_switched.ko" "$root/modtest/"
 echo "$mode" >"$root/modtest/mode"
 echo "${MODTEST_SMALLOC_ARGS:-}" >"$root/modtest/smalloc_args"
 pack_initramfs "$root" "$work/initramfs.cpio.gz"

@@ -18,6 +18,7 @@ dir=${2:-/modtest}
 smalloc_ko=$dir/smalloc.ko
 modtest_ko=$dir/smalloc_modtest.ko
 client_ko=$dir/smalloc_client.ko
+switched_ko=$dir/smalloc_switched.ko
 dbg=/sys/kernel/debug/smalloc
 start_mark="smalloc-modtest: checks start"
 # Kernel log lines that must not appear once the modules are in play.
@@ -228,6 +229,30 @@ expect "the cpus table's pages add up to pages_held" \
 expect "the classes table's pages add up to pages_held" \
 	[ "$(col_sum "$dbg/classes" pages)" -eq "$(stat_of pages_held)" ]
 expect "rmmod smalloc_client" rmmod smalloc_client
+
+section "the one-line switch: a kmalloc module built with smalloc_kmalloc.h"
+allocs0=$(($(stat_of alloc_fast) + $(stat_of alloc_slow)))
+foreign0=$(stat_of foreign_free)
+rcu0=$(stat_of rcu_queued)
+expect "insmod smalloc_switched.ko rounds=1000 (its self-test passes)" \
+	insmod "$switched_ko" rounds=1000
+expect "smalloc_switched logged PASS" klog_has "smalloc_switched: PASS"
+allocs1=$(($(stat_of alloc_fast) + $(stat_of alloc_slow)))
+expect "its kzalloc()s were smalloc's (allocations grew by $((allocs1 - allocs0)) >= 1000)" \
+	[ $((allocs1 - allocs0)) -ge 1000 ]
+expect "its kfree_rcu()s were sfree_rcu()s (rcu_queued grew by $(($(stat_of rcu_queued) - rcu0)))" \
+	[ $(($(stat_of rcu_queued) - rcu0)) -ge 1000 ]
+expect "the kernel's kasprintf() object went back through kfree() (foreign_free grew)" \
+	[ "$(stat_of foreign_free)" -gt "$foreign0" ]
+expect "rmmod smalloc_switched" rmmod smalloc_switched
+# Its last partial kfree_rcu() batch goes over after 20 ms, then a grace period.
+waited=0
+while [ "$(stat_of blocks_used)" != 0 ] && [ "$waited" -lt 30 ]; do
+	sleep 0.1
+	waited=$((waited + 1))
+done
+expect "no block is left in use after it (blocks_used $(stat_of blocks_used))" \
+	[ "$(stat_of blocks_used)" -eq 0 ]
 
 section "drain: echo 1 > $dbg/drain"
 held=$(stat_of pages_held)

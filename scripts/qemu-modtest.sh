@@ -10,6 +10,10 @@
 #
 #   scripts/qemu-modtest.sh check    every check, terse (TAP-like lines)
 #   scripts/qemu-modtest.sh demo     the same run with readable output
+#   scripts/qemu-modtest.sh realclients
+#                                    in-tree self-test modules, stock and
+#                                    switched by smalloc_kmalloc.h, in one
+#                                    boot (scripts/realclients-build.sh)
 #
 # Environment:
 #   MODTEST_TIMEOUT   seconds before QEMU is killed (default 300); a guest
@@ -25,14 +29,14 @@
 set -euo pipefail
 
 usage() {
-	echo "usage: $0 check|demo" >&2
+	echo "usage: $0 check|demo|realclients" >&2
 	exit 2
 }
 
 [ $# -eq 1 ] || usage
 mode=$1
 case $mode in
-check | demo) ;;
+check | demo | realclients) ;;
 *) usage ;;
 esac
 
@@ -85,6 +89,13 @@ install -m 0755 "$repo/tests/guest/modtest.sh" "$root/modtest/modtest.sh"
 install -m 0644 "$repo/smalloc.ko" "$repo/tests/modtest/smalloc_modtest.ko" \
 	"$repo/samples/smalloc_client/smalloc_client.ko" \
 	"$repo/tests/switched/smalloc_switched.ko" "$root/modtest/"
+if [ "$mode" = realclients ]; then
+	"$repo/scripts/realclients-build.sh" "$KDIR"
+	mkdir -p "$root/modtest/realclients"
+	install -m 0644 "$repo"/out/realclients/stock/lib/*.ko \
+		"$repo"/out/realclients/smalloc/lib/*.ko "$root/modtest/realclients/"
+	install -m 0755 "$repo/tests/guest/realclients.sh" "$root/modtest/"
+fi
 echo "$mode" >"$root/modtest/mode"
 echo "${MODTEST_SMALLOC_ARGS:-}" >"$root/modtest/smalloc_args"
 pack_initramfs "$root" "$work/initramfs.cpio.gz"

@@ -28,9 +28,9 @@ passed=0
 failed=0
 
 case $mode in
-check | demo) ;;
+check | demo | realclients) ;;
 *)
-	echo "modtest.sh: unknown mode '$mode' (check or demo)"
+	echo "modtest.sh: unknown mode '$mode' (check, demo or realclients)"
 	exit 2
 	;;
 esac
@@ -121,6 +121,12 @@ col_sum() {
 
 ncpus=$(grep -c '^processor' /proc/cpuinfo)
 echo "$start_mark" >/dev/kmsg
+
+if [ "$mode" = realclients ]; then
+	# shellcheck source=tests/guest/realclients.sh
+	. "$dir/realclients.sh"
+	exit $?
+fi
 
 section "kernel and machine"
 {

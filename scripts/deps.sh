@@ -20,7 +20,7 @@ pkgs=(
 	qemu-system-x86
 	busybox-static
 	build-essential bc flex bison libelf-dev libssl-dev dwarves
-	sparse cpio kmod xz-utils python3 rsync perl
+	sparse cpio kmod xz-utils python3 rsync perl coccinelle
 )
 [ $# -gt 0 ] && pkgs=("$@")
 

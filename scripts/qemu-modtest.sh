@@ -93,7 +93,8 @@ if [ "$mode" = realclients ]; then
 	"$repo/scripts/realclients-build.sh" "$KDIR"
 	mkdir -p "$root/modtest/realclients"
 	install -m 0644 "$repo"/out/realclients/stock/lib/*.ko \
-		"$repo"/out/realclients/smalloc/lib/*.ko "$root/modtest/realclients/"
+		"$repo"/out/realclients/smalloc/lib/*.ko \
+		"$repo"/out/realclients/cocci/lib/*.ko "$root/modtest/realclients/"
 	install -m 0755 "$repo/tests/guest/realclients.sh" "$root/modtest/"
 fi
 echo "$mode" >"$root/modtest/mode"

@@ -3,8 +3,9 @@
 #
 # The realclients step, sourced by modtest.sh in mode "realclients" (its
 # ok/expect/stat_of helpers): in-tree self-test modules that allocate with
-# the kmalloc family, each loaded stock and switched to smalloc by the
-# one-line switch (scripts/realclients-build.sh) in this one boot.  Each
+# the kmalloc family, each loaded stock, switched to smalloc by the
+# one-line switch, and converted by the semantic patch
+# (scripts/realclients-build.sh), in this one boot.  Each
 # must pass its own self-test both ways; the switched ones must really
 # allocate from smalloc, give everything back (blocks_used 0) and raise no
 # invalid-free report.  The timings the tree tests print are tabulated,
@@ -69,6 +70,15 @@ for n in $names; do
 		[ "$(stat_of blocks_used)" = 0 ]
 	expect "$n (switched) left no large allocation (large_live $(stat_of large_live))" \
 		[ "$(stat_of large_live)" = 0 ]
+	a0=$(($(stat_of alloc_fast) + $(stat_of alloc_slow) + $(stat_of large_alloc)))
+	run_client "${n}_cocci"
+	expect "$n (converted by smalloc.cocci) passes its self-test" \
+		passed_selftest "$n" "${n}_cocci"
+	a1=$(($(stat_of alloc_fast) + $(stat_of alloc_slow) + $(stat_of large_alloc)))
+	expect "$n (converted) allocated from smalloc ($((a1 - a0)) allocations)" \
+		[ $((a1 - a0)) -gt 0 ]
+	expect "$n (converted) left no block in use (blocks_used $(stat_of blocks_used))" \
+		[ "$(stat_of blocks_used)" = 0 ]
 	# The timing lines, side by side.
 	grep -E 'cycles|testing|tree' "/tmp/$n.log" | grep cycles >/tmp/a || true
 	grep -E 'cycles' "/tmp/${n}_smalloc.log" >/tmp/b || true

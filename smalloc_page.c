@@ -159,6 +159,51 @@ static void smalloc_frames_set_private(struct page *frames, unsigned long nr,
 		set_page_private(frames, val);
 }
 
+/*
+ * kfree() of an smalloc pointer
+ * -----------------------------
+ * On 6.12, kfree() of a block finds an order-0 folio that is not slab and
+ * calls free_large_kmalloc(), which warns once (WARN_ON_ONCE(order == 0))
+ * and drops a reference on the block's frame with folio_put(); kfree() of
+ * a large allocation (a compound page) does the same without a word.
+ * Either would hand a frame smalloc still uses to the page allocator.  So
+ * every frame smalloc owns carries SMALLOC_REF_BIAS extra references (the
+ * head of a large allocation only: folio_put() acts on it): a stray
+ * kfree() then frees nothing, and when smalloc gives the frames back it
+ * finds the references missing, says so loudly (the kernel's own warning
+ * has the kfree() caller's stack, once per boot) and keeps the frames
+ * rather than free memory someone may still hold.
+ */
+#define SMALLOC_REF_BIAS	64
+
+static void smalloc_frames_bias(struct page *frames, unsigned long nr,
+				bool on)
+{
+	for (; nr; nr--, frames++) {
+		if (on)
+			page_ref_add(frames, SMALLOC_REF_BIAS);
+		else
+			page_ref_sub(frames, SMALLOC_REF_BIAS);
+	}
+}
+
+/* References kfree() took from @nr frames (head first, as allocated). */
+static long smalloc_frames_kfreed(struct page *frames, unsigned long nr)
+{
+	long missing = 0;
+	unsigned long i;
+
+	for (i = 0; i < nr; i++)
+		missing += (!i + SMALLOC_REF_BIAS) - page_ref_count(frames + i);
+	return missing;
+}
+
+static void smalloc_report_kfreed(const void *addr, long missing)
+{
+	pr_err("%p: %ld kfree() call(s) on smalloc memory: an smalloc object reached the kernel's kfree(); its frames are kept, not freed\n",
+	       addr, missing);
+}
+
 static void smalloc_free_frames(struct page *page, unsigned int order)
 {
 	atomic_long_sub(1L << order, &smalloc_nr_pages);
@@ -231,6 +276,7 @@ struct smalloc_page *smalloc_page_new(unsigned int class, gfp_t gfp, int node)
 		.retired	= LIST_HEAD_INIT(page->retired),
 		.xthread_free	= ATOMIC_LONG_INIT(0),
 	};
+	smalloc_frames_bias(frames, 1UL << order, true);
 	smalloc_frames_set_private(frames, 1UL << order,
 				   (unsigned long)page | SMALLOC_SPAN_TAG);
 	smalloc_pfn_map_set(page_to_pfn(frames), 1UL << order, true);
@@ -247,10 +293,18 @@ void smalloc_page_release(struct smalloc_page *page)
 {
 	struct page *frames = virt_to_page(page->start);
 
+	long kfreed = smalloc_frames_kfreed(frames, 1UL << page->order);
+
 	WARN_ON_ONCE(page->used);
 	smalloc_pfn_map_set(page_to_pfn(frames), 1UL << page->order, false);
 	smalloc_frames_set_private(frames, 1UL << page->order, 0);
-	smalloc_free_frames(frames, page->order);
+	if (unlikely(kfreed)) {
+		smalloc_report_kfreed(page->start, kfreed);
+		atomic_long_sub(1L << page->order, &smalloc_nr_pages);
+	} else {
+		smalloc_frames_bias(frames, 1UL << page->order, false);
+		smalloc_free_frames(frames, page->order);
+	}
 	kmem_cache_free(smalloc_page_cache, page);
 }
 
@@ -270,6 +324,9 @@ void smalloc_page_abandon(struct smalloc_page *page)
 		smalloc_page_release(page);
 		return;
 	}
+	if (smalloc_frames_kfreed(frames, 1UL << page->order))
+		smalloc_report_kfreed(page->start,
+				      smalloc_frames_kfreed(frames, 1UL << page->order));
 	smalloc_pfn_map_set(page_to_pfn(frames), 1UL << page->order, false);
 	smalloc_frames_set_private(frames, 1UL << page->order, 0);
 	atomic_long_sub(1L << page->order, &smalloc_nr_pages);
@@ -537,6 +594,7 @@ void *smalloc_large_alloc(size_t size, gfp_t gfp, int node)
 	if (!head)
 		return NULL;
 	head->private = SMALLOC_LARGE_TAG | ((unsigned long)order << 2);
+	page_ref_add(head, SMALLOC_REF_BIAS);
 	smalloc_pfn_map_set(page_to_pfn(head), 1, true);
 	atomic_long_inc(&smalloc_nr_large);
 	atomic_long_add(1L << order, &smalloc_large_frames);
@@ -561,14 +619,22 @@ static unsigned int smalloc_large_order(const struct page *head)
 bool smalloc_large_free(void *p, struct page *head)
 {
 	unsigned int order;
+	long kfreed;
 
 	if (unlikely(p != page_address(head)))
 		return false;
 	order = smalloc_large_order(head);
+	kfreed = smalloc_frames_kfreed(head, 1);
 	smalloc_pfn_map_set(page_to_pfn(head), 1, false);
 	set_page_private(head, 0);
 	atomic_long_dec(&smalloc_nr_large);
 	atomic_long_sub(1L << order, &smalloc_large_frames);
+	if (unlikely(kfreed)) {
+		smalloc_report_kfreed(p, kfreed);
+		atomic_long_sub(1L << order, &smalloc_nr_pages);
+		return true;
+	}
+	page_ref_sub(head, SMALLOC_REF_BIAS);
 	smalloc_free_frames(head, order);
 	return true;
 }

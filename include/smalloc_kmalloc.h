@@ -62,6 +62,12 @@ static inline void *__kmalloc_noredirect(size_t size, gfp_t gfp)
 	return kmalloc(size, gfp);
 }
 
+/* The kernel's kfree(), for what the kernel's kmalloc() gave. */
+static inline void __kfree_noredirect(const void *p)
+{
+	kfree(p);
+}
+
 #undef kmalloc
 #undef kzalloc
 #undef kcalloc

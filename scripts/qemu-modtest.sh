@@ -29,14 +29,14 @@
 set -euo pipefail
 
 usage() {
-	echo "usage: $0 check|demo|realclients" >&2
+	echo "usage: $0 check|demo|realclients|badkfree" >&2
 	exit 2
 }
 
 [ $# -eq 1 ] || usage
 mode=$1
 case $mode in
-check | demo | realclients) ;;
+check | demo | realclients | badkfree) ;;
 *) usage ;;
 esac
 

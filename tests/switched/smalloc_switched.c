@@ -20,6 +20,16 @@ static unsigned int rounds = 1000;
 module_param(rounds, uint, 0444);
 MODULE_PARM_DESC(rounds, "Allocation rounds at load");
 
+/*
+ * The bug the switch makes possible, on purpose: an smalloc object
+ * reaching the kernel's kfree() (as when a kmalloc() buffer's ownership
+ * leaves the module).  1: a block, 2: a large allocation, 3: both.  The
+ * module-mode test's badkfree run loads it so and records what happens.
+ */
+static unsigned int bad_kfree;
+module_param(bad_kfree, uint, 0444);
+MODULE_PARM_DESC(bad_kfree, "Test only: kfree() smalloc objects (1 block, 2 large, 3 both)");
+
 struct node {
 	struct list_head link;
 	struct rcu_head rcu;
@@ -100,9 +110,33 @@ static int sw_run(void)
 	return 0;
 }
 
+static void sw_bad_kfree(void)
+{
+	void *p;
+
+	if (bad_kfree & 1) {
+		p = kmalloc(64, GFP_KERNEL);	/* an smalloc block */
+		pr_info("smalloc_switched: kfree() of smalloc block %p\n", p);
+		__kfree_noredirect(p);
+		kfree(p);			/* and the module's own free */
+	}
+	if (bad_kfree & 2) {
+		p = kmalloc(20000, GFP_KERNEL);	/* an smalloc large allocation */
+		pr_info("smalloc_switched: kfree() of smalloc large allocation %p\n", p);
+		__kfree_noredirect(p);
+		kfree(p);
+	}
+}
+
 static int __init sw_init(void)
 {
-	int ret = sw_run();
+	int ret;
+
+	if (bad_kfree) {
+		sw_bad_kfree();
+		return 0;
+	}
+	ret = sw_run();
 
 	rcu_barrier();
 	if (!ret)

@@ -764,12 +764,14 @@ struct page *alloc_pages_node(int nid, gfp_t gfp, unsigned int order)
 
 	/* Under the lock: a neighbour's free may look at these flags. */
 	page->flags = PG_alloc | ((unsigned long)order << PG_ORDER_SHIFT);
+	page->_refcount = 1;
 	page->private = 0;
 	page->lru.next = page->lru.prev = NULL;
 	for (i = 1; i < (1UL << order); i++) {
 		struct page *tail = page + i;
 
 		tail->flags = PG_alloc;
+		tail->_refcount = 0;
 		tail->private = 0;
 		tail->lru.prev = NULL;
 		tail->compound_head = (gfp & __GFP_COMP) ?
@@ -812,6 +814,12 @@ void __free_pages(struct page *page, unsigned int order)
 	 * owner may be a slab page, and a map bit or tag left behind would
 	 * make sfree() take its objects for blocks.
 	 */
+	/* As free_pages_prepare(): the head's last reference, no tail's. */
+	for (i = 0; i < (1UL << order); i++)
+		if (WARN(page[i]._refcount != !i,
+			 "bad page state: frame %lu refcount %d\n", pfn + i,
+			 page[i]._refcount))
+			abort();
 	for (i = 0; i < (1UL << order); i++)
 		if (WARN(smalloc_pfn_map && pfn + i < smalloc_pfn_limit &&
 			 test_bit(pfn + i, smalloc_pfn_map),
@@ -955,12 +963,39 @@ void *kcalloc(size_t n, size_t size, gfp_t gfp)
 	return kzalloc(bytes, gfp);
 }
 
+/*
+ * 6.12's kfree() of memory that is not slab: free_large_kmalloc() warns
+ * once if the folio has order 0, then folio_put().  Modelled for the
+ * tests of what a stray kfree() of smalloc memory does (not as a WARN:
+ * those tests expect it).
+ */
+static void harness_free_large_kmalloc(const void *p)
+{
+	struct page *head = compound_head(virt_to_page(p));
+	unsigned int order = (head->flags & PG_head) ?
+			     head->flags >> PG_ORDER_SHIFT : 0;
+
+	if (!order)
+		pr_warn("free_large_kmalloc: order 0 folio (object pointer %p)\n",
+			p);
+	page_ref_sub(head, 1);
+	if (!page_ref_count(head)) {
+		page_ref_add(head, 1);		/* __free_pages() drops it */
+		__free_pages(head, order);
+	}
+}
+
 void kfree(const void *p)
 {
 	struct kreg **e, *dead;
 
 	if (ZERO_OR_NULL_PTR(p))
 		return;
+	if ((unsigned long)p - harness_page_offset <
+	    harness_nr_pages << PAGE_SHIFT) {
+		harness_free_large_kmalloc(p);
+		return;
+	}
 	pthread_mutex_lock(&harness_kreg_lock);
 	e = kreg_find(p);
 	dead = *e;

@@ -920,7 +920,23 @@ struct page {
 		unsigned long compound_head;	/* bit 0: tail page */
 	};
 	unsigned long private;
+	int _refcount;			/* atomic: head 1, tails 0 when allocated */
 };
+
+static inline int page_ref_count(const struct page *page)
+{
+	return __atomic_load_n(&page->_refcount, __ATOMIC_RELAXED);
+}
+
+static inline void page_ref_add(struct page *page, int nr)
+{
+	__atomic_fetch_add(&page->_refcount, nr, __ATOMIC_RELAXED);
+}
+
+static inline void page_ref_sub(struct page *page, int nr)
+{
+	__atomic_fetch_sub(&page->_refcount, nr, __ATOMIC_RELAXED);
+}
 
 struct folio;
 

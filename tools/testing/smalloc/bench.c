@@ -160,6 +160,40 @@ static unsigned long lifo(size_t size, unsigned long ops)
 	return done;
 }
 
+/*
+ * Batches of 64 allocated and freed: "batch" one call per object for every
+ * allocator; "bulk" the same with smalloc_bulk()/sfree_bulk() for smalloc
+ * (the others have no bulk API and run the loop).  smalloc's bulk against
+ * its own batch row is what one taking of the heap per batch saves.
+ */
+#define BATCH	64
+
+static unsigned long batch(size_t size, unsigned long ops, bool bulk)
+{
+	unsigned long done = 0;
+	unsigned int i;
+
+	while (done < ops) {
+		if (bulk && is_smalloc) {
+			if (smalloc_bulk(size, GFP_KERNEL, BATCH, objs) != BATCH)
+				abort();
+		} else {
+			for (i = 0; i < BATCH; i++)
+				objs[i] = A->alloc(size);
+		}
+		for (i = 0; i < BATCH; i++)
+			touch(objs[i]);
+		if (bulk && is_smalloc) {
+			sfree_bulk(BATCH, objs);
+		} else {
+			for (i = 0; i < BATCH; i++)
+				A->free(objs[i]);
+		}
+		done += BATCH;
+	}
+	return done;
+}
+
 /* Random slots of a pool of 1000: free if full, else allocate 16..256 B. */
 static unsigned long interleaved(unsigned long ops)
 {
@@ -421,6 +455,10 @@ static unsigned long run_single(const char *w, size_t size, unsigned long ops)
 		return pairs(size, ops);
 	if (!strcmp(w, "lifo"))
 		return lifo(size, ops);
+	if (!strcmp(w, "batch"))
+		return batch(size, ops, false);
+	if (!strcmp(w, "bulk"))
+		return batch(size, ops, true);
 	if (!strcmp(w, "interleaved"))
 		return interleaved(ops);
 	if (!strcmp(w, "multisize"))

@@ -32,6 +32,8 @@ workloads=(
 	"pairs 64 1 1"
 	"pairs 256 1 1"
 	"lifo 64 1 1"
+	"batch 64 1 1"
+	"bulk 64 1 1"
 	"interleaved 0 1 2"
 	"multisize 0 1 1"
 	"realloc 0 1 2"

@@ -420,11 +420,12 @@ EXPORT_SYMBOL_GPL(smalloc_bulk);
  * smalloc_usable_size - how much of an allocation may be used
  * @p: a pointer smalloc() or kmalloc() returned
  *
- * As ksize(): the block size, at least what was asked for.  Callers may
- * use all of a block or large allocation of smalloc's.  For a kmalloc
- * object it is ksize(), and the same rule as for ksize() holds: on 6.12
- * KASAN reports accesses beyond the size asked for, so such callers must
- * only use what they asked for (or ask for kmalloc_size_roundup()).
+ * As ksize(): the block size, at least what was asked for.  The rule is
+ * ksize()'s: the compiler and FORTIFY_SOURCE know an object as the size it
+ * was asked for (include/smalloc.h's annotations), so a caller that wants
+ * the slack claims it first with srealloc(p, smalloc_usable_size(p), gfp),
+ * which returns @p.  For a kmalloc object it is ksize(), where KASAN on
+ * 6.12 also reports accesses beyond the request.
  *
  * Context: any.
  * Return: the usable size, or 0 for NULL, ZERO_SIZE_PTR and pointers

@@ -13,20 +13,34 @@
 #define _SMALLOC_H
 
 #include <linux/gfp_types.h>
+#include <linux/slab.h>
 #include <linux/types.h>
 
-void *smalloc(size_t size, gfp_t gfp) __malloc;
-void *szalloc(size_t size, gfp_t gfp) __malloc;
-void *scalloc(size_t n, size_t size, gfp_t gfp) __malloc;
-void *smalloc_array(size_t n, size_t size, gfp_t gfp) __malloc;
-void *smalloc_node(size_t size, gfp_t gfp, int node) __malloc;
-void *szalloc_node(size_t size, gfp_t gfp, int node) __malloc;
-void *scalloc_node(size_t n, size_t size, gfp_t gfp, int node) __malloc;
-void *smemdup(const void *src, size_t len, gfp_t gfp) __malloc;
+/*
+ * The kmalloc family's annotations, so that the compiler and
+ * FORTIFY_SOURCE know an object's size and alignment as they know a
+ * kmalloc object's.  As with ksize(): an object is as large as asked for;
+ * to use the slack smalloc_usable_size() reports, claim it first with
+ * srealloc(p, smalloc_usable_size(p), gfp), which returns p.
+ */
+void *smalloc(size_t size, gfp_t gfp) __assume_kmalloc_alignment __alloc_size(1);
+void *szalloc(size_t size, gfp_t gfp) __assume_kmalloc_alignment __alloc_size(1);
+void *scalloc(size_t n, size_t size, gfp_t gfp)
+	__assume_kmalloc_alignment __alloc_size(1, 2);
+void *smalloc_array(size_t n, size_t size, gfp_t gfp)
+	__assume_kmalloc_alignment __alloc_size(1, 2);
+void *smalloc_node(size_t size, gfp_t gfp, int node)
+	__assume_kmalloc_alignment __alloc_size(1);
+void *szalloc_node(size_t size, gfp_t gfp, int node)
+	__assume_kmalloc_alignment __alloc_size(1);
+void *scalloc_node(size_t n, size_t size, gfp_t gfp, int node)
+	__assume_kmalloc_alignment __alloc_size(1, 2);
+void *smemdup(const void *src, size_t len, gfp_t gfp) __alloc_size(2);
 char *sstrdup(const char *s, gfp_t gfp) __malloc;
 char *sstrndup(const char *s, size_t max, gfp_t gfp) __malloc;
-void *srealloc(const void *p, size_t new_size, gfp_t gfp);
-void *srealloc_array(const void *p, size_t new_n, size_t new_size, gfp_t gfp);
+void *srealloc(const void *p, size_t new_size, gfp_t gfp) __realloc_size(2);
+void *srealloc_array(const void *p, size_t new_n, size_t new_size, gfp_t gfp)
+	__realloc_size(2, 3);
 void sfree(const void *p);
 void sfree_sensitive(const void *p);
 int smalloc_bulk(size_t size, gfp_t gfp, size_t n, void **p);

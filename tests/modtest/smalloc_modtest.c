@@ -22,12 +22,37 @@
  *    freed on all the other online CPUs, then allocated again and freed on
  *    the owner, which must have taken the remote frees back; all through
  *    work_on_cpu().
+ *
+ * With soak=1 none of that runs: the module starts a soak on every online
+ * CPU and context instead, returns at once, and runs it until it is
+ * unloaded (tests/guest/soak.sh takes CPUs offline and online meanwhile):
+ *
+ *  - on each CPU a kthread allocating (GFP_KERNEL) and freeing objects of
+ *    random sizes with canaries, some kept and freed later by itself, some
+ *    grown with srealloc(), most handed to a random online CPU's inbox,
+ *    whose kthread frees them;
+ *  - on each CPU a hardirq and a softirq hrtimer allocating small objects
+ *    with GFP_ATOMIC, handing most of them away and freeing the rest
+ *    themselves; the softirq timer also takes a few objects from its
+ *    CPU's inbox, freeing in softirq context what other CPUs allocated;
+ *  - a kthread whose CPU went offline runs wherever the scheduler put it
+ *    and still empties its CPU's inbox; once its CPU is back it moves
+ *    back and restarts its timers there.
+ *
+ * At unload everything stops, the inboxes are emptied, and one line
+ * "smalloc_modtest: soak PASS ..." or "soak FAIL ..." gives the counts:
+ * every allocation must have been freed with its canary intact, and no
+ * allocation may have failed.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cpu.h>
 #include <linux/cpumask.h>
+#include <linux/delay.h>
+#include <linux/hrtimer.h>
+#include <linux/kthread.h>
 #include <linux/ktime.h>
+#include <linux/llist.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -50,6 +75,10 @@ MODULE_PARM_DESC(nr_xcpu_objs, "Objects per owner CPU in the cross-CPU part");
 static unsigned int leak;
 module_param(leak, uint, 0444);
 MODULE_PARM_DESC(leak, "Objects to leave allocated at unload (tests smalloc's unload with live objects)");
+
+static unsigned int soak;
+module_param(soak, uint, 0444);
+MODULE_PARM_DESC(soak, "1: skip the checks and soak every CPU and context from load to unload");
 
 static const size_t smt_sizes[] = { 8, 24, 64, 100, 256, 1000, 4096, 20000 };
 
@@ -255,6 +284,8 @@ static int smt_dirty(size_t size)
 
 	if (ret)
 		return ret;
+	/* The slack is the caller's once claimed, as with ksize(). */
+	p = srealloc(p, smalloc_usable_size(p), GFP_KERNEL);
 	memset(p, 0xa5, smalloc_usable_size(p));
 	sfree(p);
 	return 0;
@@ -561,6 +592,407 @@ out:
 }
 
 /* ---------------------------------------------------------------- */
+/* Soak (soak=1)                                                     */
+/* ---------------------------------------------------------------- */
+
+struct smt_soak_obj {
+	struct llist_node node;
+	u32 size;			/* of data[] */
+	u32 seed;
+	u8 data[];
+};
+
+#define SMT_SOAK_KEEP		64	/* objects a kthread keeps */
+#define SMT_SOAK_IRQ_KEEP	8	/* objects a timer keeps */
+#define SMT_SOAK_HARD_NS	(500 * NSEC_PER_USEC)
+#define SMT_SOAK_SOFT_NS	(700 * NSEC_PER_USEC)
+/*
+ * Objects alive at once, at most, per CPU.  The timers fire at the same
+ * pace however slowly QEMU runs the CPUs, and QEMU runs one CPU at a time
+ * for up to a tenth of a second each: without a bound, objects would pile
+ * up in the inboxes of the CPUs waiting for their turn.  At the bound the
+ * timers skip their turn and the kthreads wait a little.
+ */
+#define SMT_SOAK_LIVE_PER_CPU	4096
+
+struct smt_soak_cpu {
+	struct hrtimer hard, soft;
+	struct task_struct *task;
+	unsigned int cpu;
+	/* One generator per context: a hardirq may interrupt the others. */
+	u32 rnd, hard_rnd, soft_rnd;
+	struct smt_soak_obj *hard_keep[SMT_SOAK_IRQ_KEEP];
+	struct smt_soak_obj *soft_keep[SMT_SOAK_IRQ_KEEP];
+};
+
+static struct {
+	struct llist_head *inbox;	/* [cpu]: objects for that CPU to free */
+	struct smt_soak_cpu *pc;	/* [cpu] */
+	ktime_t start;
+	unsigned int nr_workers;
+	long max_live;
+	bool stop;
+	atomic_long_t live;
+	atomic_long_t allocs, irq_allocs, frees, irq_frees, remote, reallocs;
+	atomic_long_t repins, throttled, fails, corrupt;
+} smt_soak;
+
+static u32 smt_soak_rand(u32 *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 17;
+	*state ^= *state << 5;
+	return *state;
+}
+
+static u8 smt_soak_byte(u32 seed, u32 i)
+{
+	return (u8)(seed * 31 + i);
+}
+
+static void smt_soak_fill(struct smt_soak_obj *o, u32 from)
+{
+	u32 i;
+
+	for (i = from; i < o->size; i++)
+		o->data[i] = smt_soak_byte(o->seed, i);
+}
+
+static bool smt_soak_intact(const struct smt_soak_obj *o)
+{
+	u32 i;
+
+	if (smalloc_usable_size(o) < sizeof(*o) + o->size)
+		return false;
+	for (i = 0; i < o->size; i++)
+		if (o->data[i] != smt_soak_byte(o->seed, i))
+			return false;
+	return true;
+}
+
+/*
+ * In task context mostly small sizes, now and then a big class, rarely a
+ * large allocation; in irq context small ones only, so that the timers
+ * stay short even where QEMU runs a CPU slowly.
+ */
+static u32 smt_soak_size(u32 r, bool task)
+{
+	if (!task)
+		return r % 512;
+	if (r % 512 == 0)
+		return 20000 + r % 40000;
+	if (r % 64 == 0)
+		return 4000 + r % 9000;
+	return r % 1024;
+}
+
+static struct smt_soak_obj *smt_soak_alloc(u32 *rnd, gfp_t gfp)
+{
+	bool task = gfpflags_allow_blocking(gfp);
+	u32 r = smt_soak_rand(rnd);
+	struct smt_soak_obj *o;
+	u32 size = smt_soak_size(r, task);
+
+	if (atomic_long_read(&smt_soak.live) >= smt_soak.max_live)
+		return NULL;
+	o = r & BIT(10) ? szalloc(sizeof(*o) + size, gfp) :
+			  smalloc(sizeof(*o) + size, gfp);
+	if (!o) {
+		atomic_long_inc(&smt_soak.fails);
+		return NULL;
+	}
+	o->size = size;
+	o->seed = r;
+	smt_soak_fill(o, 0);
+	atomic_long_inc(&smt_soak.live);
+	atomic_long_inc(task ? &smt_soak.allocs : &smt_soak.irq_allocs);
+	return o;
+}
+
+static void smt_soak_free(struct smt_soak_obj *o)
+{
+	if (!smt_soak_intact(o))
+		atomic_long_inc(&smt_soak.corrupt);
+	sfree(o);
+	atomic_long_dec(&smt_soak.live);
+	atomic_long_inc(in_task() ? &smt_soak.frees : &smt_soak.irq_frees);
+}
+
+/* Hand an object to a random online CPU, whose kthread will free it. */
+static void smt_soak_send(struct smt_soak_obj *o, u32 r)
+{
+	unsigned int cpu = cpumask_nth(r % num_online_cpus(), cpu_online_mask);
+
+	if (cpu >= nr_cpu_ids)
+		cpu = cpumask_first(cpu_online_mask);
+	llist_add(&o->node, &smt_soak.inbox[cpu]);
+	atomic_long_inc(&smt_soak.remote);
+}
+
+/* Free at most @max objects of @cpu's inbox; put the rest back. */
+static void smt_soak_drain_inbox(unsigned int cpu, unsigned int max)
+{
+	struct llist_node *n = llist_del_all(&smt_soak.inbox[cpu]);
+	struct llist_node *last;
+	unsigned int done = 0;
+
+	while (n && done < max) {
+		struct smt_soak_obj *o = llist_entry(n, struct smt_soak_obj, node);
+
+		n = n->next;
+		smt_soak_free(o);
+		done++;
+	}
+	if (!n)
+		return;
+	for (last = n; last->next; last = last->next)
+		;
+	llist_add_batch(n, last, &smt_soak.inbox[cpu]);
+}
+
+/* A timer's turn: two GFP_ATOMIC objects, one in four kept, freed later. */
+static void smt_soak_irq_round(u32 *rnd, struct smt_soak_obj **keep)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		struct smt_soak_obj *o = smt_soak_alloc(rnd, GFP_ATOMIC);
+		u32 r = smt_soak_rand(rnd);
+		struct smt_soak_obj **slot = &keep[r % SMT_SOAK_IRQ_KEEP];
+
+		if (!o)
+			continue;
+		if (r & (BIT(8) | BIT(9))) {
+			smt_soak_send(o, r >> 10);
+			continue;
+		}
+		if (*slot)
+			smt_soak_free(*slot);
+		*slot = o;
+	}
+}
+
+static enum hrtimer_restart smt_soak_hard(struct hrtimer *t)
+{
+	struct smt_soak_cpu *pc = container_of(t, struct smt_soak_cpu, hard);
+
+	smt_soak_irq_round(&pc->hard_rnd, pc->hard_keep);
+	if (READ_ONCE(smt_soak.stop))
+		return HRTIMER_NORESTART;
+	hrtimer_forward_now(t, ns_to_ktime(SMT_SOAK_HARD_NS));
+	return HRTIMER_RESTART;
+}
+
+static enum hrtimer_restart smt_soak_soft(struct hrtimer *t)
+{
+	struct smt_soak_cpu *pc = container_of(t, struct smt_soak_cpu, soft);
+
+	smt_soak_irq_round(&pc->soft_rnd, pc->soft_keep);
+	/* Remote frees from softirq context, on whatever CPU this runs. */
+	if (!(smt_soak_rand(&pc->soft_rnd) % 4))
+		smt_soak_drain_inbox(smp_processor_id(), 8);
+	if (READ_ONCE(smt_soak.stop))
+		return HRTIMER_NORESTART;
+	hrtimer_forward_now(t, ns_to_ktime(SMT_SOAK_SOFT_NS));
+	return HRTIMER_RESTART;
+}
+
+/* Arm both timers on the CPU the caller runs on. */
+static void smt_soak_start_timers(struct smt_soak_cpu *pc)
+{
+	hrtimer_start(&pc->hard, ns_to_ktime(SMT_SOAK_HARD_NS),
+		      HRTIMER_MODE_REL_PINNED_HARD);
+	hrtimer_start(&pc->soft, ns_to_ktime(SMT_SOAK_SOFT_NS),
+		      HRTIMER_MODE_REL_PINNED_SOFT);
+}
+
+/*
+ * Back to its CPU once that is online again: the kthread, and its timers,
+ * which the CPU's going down moved elsewhere.
+ */
+static void smt_soak_repin(struct smt_soak_cpu *pc)
+{
+	if (raw_smp_processor_id() == pc->cpu || !cpu_active(pc->cpu))
+		return;
+	if (set_cpus_allowed_ptr(current, cpumask_of(pc->cpu)))
+		return;
+	hrtimer_cancel(&pc->hard);
+	hrtimer_cancel(&pc->soft);
+	smt_soak_start_timers(pc);
+	atomic_long_inc(&smt_soak.repins);
+}
+
+static void smt_soak_task_round(struct smt_soak_cpu *pc,
+				struct smt_soak_obj **keep)
+{
+	unsigned int i;
+
+	for (i = 0; i < 64; i++) {
+		u32 r = smt_soak_rand(&pc->rnd);
+		struct smt_soak_obj **slot = &keep[r % SMT_SOAK_KEEP];
+		struct smt_soak_obj *o = *slot;
+
+		/* Not r's low bits: they chose the slot. */
+		if (o && (r & BIT(7))) {	/* grow or shrink it */
+			u32 size = smt_soak_size(r >> 8, true);
+			u32 kept = min(o->size, size);
+			struct smt_soak_obj *n;
+
+			if (!smt_soak_intact(o))
+				atomic_long_inc(&smt_soak.corrupt);
+			n = srealloc(o, sizeof(*o) + size, GFP_KERNEL);
+			if (!n) {
+				atomic_long_inc(&smt_soak.fails);
+				continue;
+			}
+			/* The header and the first @kept bytes moved along. */
+			n->size = kept;
+			if (!smt_soak_intact(n))
+				atomic_long_inc(&smt_soak.corrupt);
+			n->size = size;
+			smt_soak_fill(n, kept);
+			*slot = n;
+			atomic_long_inc(&smt_soak.reallocs);
+			continue;
+		}
+		if (o) {
+			smt_soak_free(o);
+			*slot = NULL;
+			continue;
+		}
+		o = smt_soak_alloc(&pc->rnd, GFP_KERNEL);
+		if (!o)
+			continue;
+		if (r & BIT(6))
+			*slot = o;
+		else
+			smt_soak_send(o, r >> 8);
+	}
+}
+
+static int smt_soak_worker(void *arg)
+{
+	struct smt_soak_cpu *pc = arg;
+	struct smt_soak_obj *keep[SMT_SOAK_KEEP] = { };
+	unsigned int i;
+
+	hrtimer_init(&pc->hard, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
+	pc->hard.function = smt_soak_hard;
+	hrtimer_init(&pc->soft, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_SOFT);
+	pc->soft.function = smt_soak_soft;
+	smt_soak_start_timers(pc);
+
+	while (!READ_ONCE(smt_soak.stop)) {
+		smt_soak_repin(pc);
+		smt_soak_drain_inbox(pc->cpu, 256);
+		smt_soak_task_round(pc, keep);
+		if (atomic_long_read(&smt_soak.live) >= smt_soak.max_live) {
+			atomic_long_inc(&smt_soak.throttled);
+			usleep_range(500, 1000);
+		}
+		cond_resched();
+	}
+	hrtimer_cancel(&pc->hard);
+	hrtimer_cancel(&pc->soft);
+	for (i = 0; i < SMT_SOAK_KEEP; i++)
+		if (keep[i])
+			smt_soak_free(keep[i]);
+	for (i = 0; i < SMT_SOAK_IRQ_KEEP; i++) {
+		if (pc->hard_keep[i])
+			smt_soak_free(pc->hard_keep[i]);
+		if (pc->soft_keep[i])
+			smt_soak_free(pc->soft_keep[i]);
+	}
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(1);
+	return 0;
+}
+
+static int smt_soak_start(void)
+{
+	unsigned int cpu;
+
+	smt_soak.inbox = kcalloc(nr_cpu_ids, sizeof(*smt_soak.inbox), GFP_KERNEL);
+	smt_soak.pc = kcalloc(nr_cpu_ids, sizeof(*smt_soak.pc), GFP_KERNEL);
+	if (!smt_soak.inbox || !smt_soak.pc) {
+		kfree(smt_soak.inbox);
+		kfree(smt_soak.pc);
+		return smt_fail(-ENOMEM, "soak: no memory for the per-CPU state");
+	}
+	/* Every inbox is ready before the first worker can send to it. */
+	for_each_possible_cpu(cpu)
+		init_llist_head(&smt_soak.inbox[cpu]);
+	smt_soak.start = ktime_get();
+
+	cpus_read_lock();
+	smt_soak.max_live = (long)SMT_SOAK_LIVE_PER_CPU * num_online_cpus();
+	for_each_online_cpu(cpu) {
+		struct smt_soak_cpu *pc = &smt_soak.pc[cpu];
+		struct task_struct *t;
+
+		pc->cpu = cpu;
+		pc->rnd = get_random_u32() | 1;
+		pc->hard_rnd = get_random_u32() | 1;
+		pc->soft_rnd = get_random_u32() | 1;
+		t = kthread_create(smt_soak_worker, pc, "smalloc_soak/%u", cpu);
+		if (IS_ERR(t))
+			continue;
+		kthread_bind(t, cpu);
+		pc->task = t;
+		wake_up_process(t);
+		smt_soak.nr_workers++;
+	}
+	cpus_read_unlock();
+
+	if (!smt_soak.nr_workers) {
+		kfree(smt_soak.inbox);
+		kfree(smt_soak.pc);
+		return smt_fail(-ENOMEM, "soak: no kthread could be started");
+	}
+	pr_info("soak: started on %u CPUs\n", smt_soak.nr_workers);
+	return 0;
+}
+
+static void smt_soak_stop(void)
+{
+	long allocs, frees, fails, corrupt;
+	unsigned int cpu;
+	bool ok;
+
+	WRITE_ONCE(smt_soak.stop, true);
+	for_each_possible_cpu(cpu)
+		if (smt_soak.pc[cpu].task)
+			kthread_stop(smt_soak.pc[cpu].task);
+	/* The timers are cancelled: free what is still on its way. */
+	for_each_possible_cpu(cpu) {
+		while (!llist_empty(&smt_soak.inbox[cpu])) {
+			smt_soak_drain_inbox(cpu, 256);
+			cond_resched();
+		}
+	}
+
+	allocs = atomic_long_read(&smt_soak.allocs) +
+		 atomic_long_read(&smt_soak.irq_allocs);
+	frees = atomic_long_read(&smt_soak.frees) +
+		atomic_long_read(&smt_soak.irq_frees);
+	fails = atomic_long_read(&smt_soak.fails);
+	corrupt = atomic_long_read(&smt_soak.corrupt);
+	ok = allocs > 0 && allocs == frees && !fails && !corrupt;
+	pr_info("soak %s: %lld ms, %u CPUs: %ld allocations (%ld in irq context), %ld frees (%ld in irq context), %ld sent to other CPUs, %ld sreallocs, %ld moves back after hotplug, %ld pauses at %ld live objects, %ld failures, %ld corrupted\n",
+		ok ? "PASS" : "FAIL", ktime_ms_delta(ktime_get(), smt_soak.start),
+		smt_soak.nr_workers, allocs,
+		atomic_long_read(&smt_soak.irq_allocs), frees,
+		atomic_long_read(&smt_soak.irq_frees),
+		atomic_long_read(&smt_soak.remote),
+		atomic_long_read(&smt_soak.reallocs),
+		atomic_long_read(&smt_soak.repins),
+		atomic_long_read(&smt_soak.throttled), smt_soak.max_live,
+		fails, corrupt);
+	kfree(smt_soak.inbox);
+	kfree(smt_soak.pc);
+}
+
+/* ---------------------------------------------------------------- */
 /* Module life                                                       */
 /* ---------------------------------------------------------------- */
 
@@ -570,6 +1002,8 @@ static int __init smt_init(void)
 	unsigned int i, nr_cpus = 0;
 	int ret;
 
+	if (soak)
+		return smt_soak_start();
 	if (!nr_objs || !nr_xcpu_objs)
 		return smt_fail(-EINVAL, "nr_objs and nr_xcpu_objs must not be 0");
 
@@ -606,6 +1040,8 @@ static int __init smt_init(void)
 
 static void __exit smt_exit(void)
 {
+	if (soak)
+		smt_soak_stop();
 	pr_info("unloaded\n");
 }
 

@@ -65,6 +65,10 @@
 #endif
 #define noinline		__attribute__((__noinline__))
 #define __malloc		__attribute__((__malloc__))
+/* The kmalloc family's size annotations: nothing to tell user space. */
+#define __alloc_size(x, ...)	__malloc
+#define __realloc_size(x, ...)
+#define __assume_kmalloc_alignment
 #define __cold			__attribute__((__cold__))
 #define __maybe_unused		__attribute__((__unused__))
 #define __must_check		__attribute__((__warn_unused_result__))

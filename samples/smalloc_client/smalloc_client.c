@@ -8,9 +8,23 @@
  * free them.  Every free is therefore a remote free: the path smalloc's
  * thread_free list and delayed frees exist for.
  *
+ * Every request is also in a fixed-size hash table by id from the moment
+ * it is allocated: writers (the producer inserting, the consumers
+ * removing) take client_hash_lock and use hlist_add_head_rcu() and
+ * hlist_del_rcu(); readers look ids up under rcu_read_lock() alone.  A
+ * consumer looks up the request it took off its queue (which must be
+ * found) and the next id, which another consumer owns and may be removing
+ * at that moment (a hit or a miss; a hit must be intact).  Removed
+ * requests go to sfree_rcu(), so one a reader still sees stays valid
+ * until the grace period ends; smalloc's RCU callback then frees the
+ * batch with sfree_bulk() in softirq, still a remote free for every
+ * request.  smalloc_rcu_barrier() waits for those callbacks before
+ * insmod returns, and again in module exit.
+ *
  * The workload runs when the module is loaded; insmod returns once every
- * request has been consumed, and fails with -EIO if any request came back
- * corrupted.  Parameters: requests, burst, producer_cpu.
+ * request has been consumed and freed, and fails with -EIO if any request
+ * came back corrupted or was missing from the hash table.  Parameters:
+ * requests, burst, producer_cpu.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -18,10 +32,14 @@
 #include <linux/completion.h>
 #include <linux/cpumask.h>
 #include <linux/delay.h>
+#include <linux/hash.h>
 #include <linux/kthread.h>
 #include <linux/llist.h>
 #include <linux/module.h>
+#include <linux/rculist.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/timekeeping.h>
 
 #include <smalloc.h>
@@ -41,8 +59,17 @@ MODULE_PARM_DESC(producer_cpu, "CPU that allocates (default 0)");
 /* At most this many requests in flight, so memory stays bounded. */
 #define CLIENT_MAX_INFLIGHT	8192
 
+/* 4096 buckets: about two requests a chain at CLIENT_MAX_INFLIGHT. */
+#define CLIENT_HASH_BITS	12
+
+/*
+ * @id, @len and @payload are written before the request is published in
+ * the hash table and never after, so an RCU reader may read them.
+ */
 struct client_req {
 	struct llist_node node;
+	struct hlist_node hnode;	/* in client_hash, under RCU */
+	struct rcu_head rcu;		/* for sfree_rcu() */
 	u32 id;
 	u32 len;
 	u8 payload[];
@@ -52,19 +79,108 @@ struct client_consumer {
 	struct llist_head queue;
 	struct task_struct *task;
 	unsigned int cpu;
-	unsigned long freed;
+	unsigned long freed;		/* passed to sfree_rcu() */
+	unsigned long lookups;		/* under rcu_read_lock() */
+	unsigned long hits;
+	unsigned long misses;
 };
+
+static struct hlist_head client_hash[1 << CLIENT_HASH_BITS];
+static DEFINE_SPINLOCK(client_hash_lock);	/* for writers only */
 
 static struct client_consumer *consumers;
 static unsigned int nr_consumers;
 static atomic_t inflight = ATOMIC_INIT(0);
 static atomic_t consumed = ATOMIC_INIT(0);
 static atomic_t corrupt = ATOMIC_INIT(0);
+static atomic_t lost = ATOMIC_INIT(0);
 static DECLARE_COMPLETION(all_consumed);
 
 static u8 client_pattern(u32 id, u32 i)
 {
 	return (u8)(id * 7 + i);
+}
+
+static u32 client_len(u32 id)
+{
+	return 16 + (id * 37) % 224;
+}
+
+/* Whether @r holds what the producer wrote for its id. */
+static bool client_req_ok(const struct client_req *r)
+{
+	u32 i;
+
+	if (r->len != client_len(r->id))
+		return false;
+	for (i = 0; i < r->len; i++)
+		if (r->payload[i] != client_pattern(r->id, i))
+			return false;
+	return true;
+}
+
+static struct hlist_head *client_bucket(u32 id)
+{
+	return &client_hash[hash_32(id, CLIENT_HASH_BITS)];
+}
+
+static void client_hash_add(struct client_req *r)
+{
+	spin_lock(&client_hash_lock);
+	hlist_add_head_rcu(&r->hnode, client_bucket(r->id));
+	spin_unlock(&client_hash_lock);
+}
+
+static void client_hash_del(struct client_req *r)
+{
+	spin_lock(&client_hash_lock);
+	hlist_del_rcu(&r->hnode);
+	spin_unlock(&client_hash_lock);
+}
+
+/* Context: under rcu_read_lock(); the result is valid until its unlock. */
+static struct client_req *client_lookup(u32 id)
+{
+	struct client_req *r;
+
+	hlist_for_each_entry_rcu(r, client_bucket(id), hnode)
+		if (r->id == id)
+			return r;
+	return NULL;
+}
+
+/*
+ * Look up @r, which this consumer owns and so must be in the table, and
+ * the next id, which another consumer may be removing right now: a miss
+ * is fine there, a hit must be intact (sfree_rcu() keeps it valid).
+ */
+static void client_rcu_lookups(struct client_consumer *c,
+			       const struct client_req *r)
+{
+	const struct client_req *found;
+	u32 next = r->id + 1;
+
+	rcu_read_lock();
+	found = client_lookup(r->id);
+	c->lookups++;
+	if (found == r) {
+		c->hits++;
+	} else {
+		c->misses++;
+		atomic_inc(&lost);
+	}
+	if (next < requests) {
+		found = client_lookup(next);
+		c->lookups++;
+		if (found) {
+			c->hits++;
+			if (!client_req_ok(found))
+				atomic_inc(&corrupt);
+		} else {
+			c->misses++;
+		}
+	}
+	rcu_read_unlock();
 }
 
 static int client_consumer_fn(void *arg)
@@ -80,15 +196,11 @@ static int client_consumer_fn(void *arg)
 			continue;
 		}
 		llist_for_each_entry_safe(r, tmp, list, node) {
-			u32 i;
-
-			for (i = 0; i < r->len; i++) {
-				if (r->payload[i] != client_pattern(r->id, i)) {
-					atomic_inc(&corrupt);
-					break;
-				}
-			}
-			sfree(r);
+			if (!client_req_ok(r))
+				atomic_inc(&corrupt);
+			client_rcu_lookups(c, r);
+			client_hash_del(r);
+			sfree_rcu(r, rcu);
 			c->freed++;
 			atomic_dec(&inflight);
 			if (atomic_inc_return(&consumed) == requests)
@@ -109,7 +221,7 @@ static int client_produce(void)
 		while (atomic_read(&inflight) > CLIENT_MAX_INFLIGHT)
 			usleep_range(20, 50);
 		for (i = 0; i < n; i++, id++) {
-			u32 len = 16 + (id * 37) % 224;
+			u32 len = client_len(id);
 			struct client_req *r;
 			u32 k;
 
@@ -121,6 +233,7 @@ static int client_produce(void)
 			for (k = 0; k < len; k++)
 				r->payload[k] = client_pattern(id, k);
 			atomic_inc(&inflight);
+			client_hash_add(r);
 			llist_add(&r->node, &consumers[next].queue);
 			next = (next + 1) % nr_consumers;
 		}
@@ -140,6 +253,7 @@ static void client_stop_consumers(void)
 
 static int __init client_init(void)
 {
+	unsigned long lookups = 0, hits = 0, misses = 0, freed = 0;
 	unsigned int cpu, i = 0;
 	u64 start, ns;
 	int ret;
@@ -180,20 +294,36 @@ static int __init client_init(void)
 		/* Let the consumers free what was queued before stopping them. */
 		while (atomic_read(&inflight))
 			usleep_range(20, 50);
+		/* No sfree_rcu() of ours may outlive the module. */
+		smalloc_rcu_barrier();
 		goto out;
 	}
 	wait_for_completion(&all_consumed);
+	/* Every request is out of the table; wait until RCU freed them. */
+	smalloc_rcu_barrier();
 	ns = ktime_get_ns() - start;
 
 	pr_info("%u requests (16..240 byte payloads, bursts of %u) allocated on CPU %u, freed on %u other CPUs in %llu ms\n",
 		requests, burst, producer_cpu, nr_consumers,
 		div_u64(ns, NSEC_PER_MSEC));
-	for (i = 0; i < nr_consumers; i++)
+	for (i = 0; i < nr_consumers; i++) {
 		pr_info("  CPU %u freed %lu\n", consumers[i].cpu,
 			consumers[i].freed);
+		lookups += consumers[i].lookups;
+		hits += consumers[i].hits;
+		misses += consumers[i].misses;
+		freed += consumers[i].freed;
+	}
+	pr_info("RCU hash table: %lu lookups under rcu_read_lock() (%lu hits, %lu misses), %lu requests freed with sfree_rcu()\n",
+		lookups, hits, misses, freed);
 	if (atomic_read(&corrupt)) {
 		pr_err("%d requests came back corrupted\n",
 		       atomic_read(&corrupt));
+		ret = -EIO;
+	}
+	if (atomic_read(&lost)) {
+		pr_err("%d requests were missing from the hash table\n",
+		       atomic_read(&lost));
 		ret = -EIO;
 	}
 out:
@@ -204,11 +334,12 @@ out:
 
 static void __exit client_exit(void)
 {
+	smalloc_rcu_barrier();
 	pr_info("unloaded\n");
 }
 
 module_init(client_init);
 module_exit(client_exit);
 
-MODULE_DESCRIPTION("Example smalloc client: a request queue across CPUs");
+MODULE_DESCRIPTION("Example smalloc client: a request queue across CPUs, with an RCU hash table");
 MODULE_LICENSE("GPL");

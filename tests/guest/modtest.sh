@@ -225,12 +225,21 @@ fi
 section "insmod smalloc_client.ko: requests allocated on CPU 0, freed on the others"
 remote0=$(stat_of free_remote)
 delayed0=$(stat_of free_delayed)
+crcu0=$(($(stat_of rcu_queued) + $(stat_of rcu_single)))
 expect "insmod smalloc_client.ko" insmod "$client_ko"
 klog | grep 'smalloc_client:' | show
 expect "smalloc_client logged its run" klog_has "smalloc_client: .* requests"
+expect "smalloc_client logged its RCU lookups" \
+	klog_has "smalloc_client: RCU hash table: .* lookups"
 remote1=$(stat_of free_remote)
 delayed1=$(stat_of free_delayed)
 frees=$((${remote1:-0} + ${delayed1:-0} - ${remote0:-0} - ${delayed0:-0}))
+# The client frees with sfree_rcu() and waits with smalloc_rcu_barrier()
+# before insmod returns; the RCU callbacks' sfree_bulk() runs in softirq,
+# on a heap other than CPU 0's task heap, so each free is still remote.
+crcu=$(($(stat_of rcu_queued) + $(stat_of rcu_single) - crcu0))
+expect "every client request went through sfree_rcu() (rcu_queued+rcu_single grew by $crcu >= 200000)" \
+	[ "$crcu" -ge 200000 ]
 expect "every client request was a remote free (free_remote+free_delayed grew by $frees >= 200000)" \
 	[ "$frees" -ge 200000 ]
 expect "rmmod smalloc is refused while smalloc_client uses it" \

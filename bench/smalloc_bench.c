@@ -14,10 +14,11 @@
  *  - one untimed warm-up run per allocator, then @repeats timed runs with
  *    kmalloc and smalloc interleaved (which goes first alternates from one
  *    repeat to the next);
- *  - a run is timed with ktime_get_ns() in laps of SB_LAP allocator calls,
- *    never around one call; between laps the thread may reschedule.  A
- *    lap longer than SB_GAP_FACTOR times the run's median lap (per call)
- *    plus SB_GAP_NS is dropped: in QEMU that is the host descheduling the
+ *  - a run is timed with ktime_get_ns() in laps of SB_LAP allocator calls
+ *    (a bulk call of n objects counts as n), never around one call;
+ *    between laps the thread may reschedule.  A lap longer than
+ *    SB_GAP_FACTOR times the run's median lap (per call) plus
+ *    SB_GAP_NS is dropped: in QEMU that is the host descheduling the
  *    vCPU for a millisecond or more, not the allocator (the share dropped
  *    is printed).  A run's time per op is its kept laps' time per call
  *    times the calls per op, where an op is one allocation plus one free
@@ -67,6 +68,11 @@
  *   memory   100000 live objects of 48, 64, 80, 112, 192 and 1000 bytes:
  *            pages taken (mem-live), then after freeing them all and
  *            smalloc_drain() what is still held (mem-after-free)
+ *   bulk     smalloc_bulk()+sfree_bulk() against kmem_cache_alloc_bulk()
+ *            on the kmalloc cache of the size + kfree_bulk(), batches of
+ *            16 and 64 objects of 64 and 256 bytes; per object
+ *   rcu      sfree_rcu() against kfree_rcu() of 64-byte objects, 1000 and
+ *            10000 between barriers; only the free calls are timed
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -81,6 +87,7 @@
 #include <linux/module.h>
 #include <linux/nodemask.h>
 #include <linux/prandom.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
@@ -93,7 +100,7 @@
 
 static char *groups = "all";
 module_param(groups, charp, 0444);
-MODULE_PARM_DESC(groups, "Workload groups: all, or a comma-separated list of pairs,batch,churn,mixed,realloc,conc,remote,memory");
+MODULE_PARM_DESC(groups, "Workload groups: all, or a comma-separated list of pairs,batch,churn,mixed,realloc,conc,remote,memory,bulk,rcu");
 
 static unsigned int repeats = 5;
 module_param(repeats, uint, 0444);
@@ -146,6 +153,8 @@ enum sb_kind {
 	SB_REMOTE,	/* role 0 allocates, the others free */
 	SB_SLABTEST,	/* each allocates n, then frees its neighbour's */
 	SB_MEM,		/* n live objects: pages held */
+	SB_BULK,	/* a bulk alloc of n, a bulk free of them */
+	SB_RCU,		/* n allocs (untimed), n RCU frees, a barrier (untimed) */
 };
 
 enum sb_order { SB_LIFO, SB_FIFO, SB_SHUF };
@@ -170,6 +179,7 @@ struct sb_job {
 	enum sb_kind kind;
 	enum sb_order order;
 	size_t size;
+	struct kmem_cache *cache;	/* bulk: the kmalloc cache of size */
 	unsigned int n;			/* objects per batch / live set */
 	unsigned int nr_cpus;
 	unsigned long ops;		/* per thread (per producer) */
@@ -251,6 +261,59 @@ static __always_inline void *sb_realloc(const int a, const void *p,
 	return srealloc(p, size, GFP_KERNEL);
 }
 
+/*
+ * Bulk: kmem_cache_alloc_bulk() needs a cache; kmalloc's is the kmalloc
+ * cache of the size (job->cache, see sb_kmalloc_cache()), the objects
+ * kmalloc(size) hands out.  Both return n or 0 (all or nothing).
+ */
+static __always_inline int sb_alloc_bulk(const int a, struct kmem_cache *s,
+					 const size_t size, unsigned int n,
+					 void **p)
+{
+	if (a == SB_KMALLOC)
+		return kmem_cache_alloc_bulk(s, GFP_KERNEL, n, p);
+	return smalloc_bulk(size, GFP_KERNEL, n, p);
+}
+
+static __always_inline void sb_free_bulk(const int a, unsigned int n,
+					 void **p)
+{
+	if (a == SB_KMALLOC)
+		kfree_bulk(n, p);
+	else
+		sfree_bulk(n, p);
+}
+
+/* What the rcu workload frees: an object with an rcu_head, as its users. */
+struct sb_rcu_obj {
+	unsigned long v;
+	struct rcu_head rh;
+};
+
+static __always_inline void sb_free_rcu(const int a, struct sb_rcu_obj *p)
+{
+	if (a == SB_KMALLOC)
+		kfree_rcu(p, rh);
+	else
+		sfree_rcu(p, rh);
+}
+
+/*
+ * Wait until every object freed with sb_free_rcu() is back.  For kfree_rcu()
+ * that is kvfree_rcu_barrier(), not rcu_barrier(): kfree_rcu() keeps its
+ * objects in per-CPU batches for up to 5 s (KFREE_DRAIN_JIFFIES) before it
+ * asks for a grace period, and rcu_barrier() waits only for call_rcu()
+ * callbacks already queued.  smalloc_rcu_barrier() hands smalloc's partial batches
+ * over and waits for their callbacks.
+ */
+static void sb_rcu_barrier(const int a)
+{
+	if (a == SB_KMALLOC)
+		kvfree_rcu_barrier();
+	else
+		smalloc_rcu_barrier();
+}
+
 /* Write the object, as its user would; also keeps the pair from folding. */
 static __always_inline void sb_touch(void *p, unsigned long v)
 {
@@ -297,6 +360,21 @@ static __always_inline void sb_tick(struct sb_thread *t, unsigned int *lap)
 	}
 }
 
+/*
+ * A bulk call of @n objects counts as @n calls (@n divides SB_LAP), so that
+ * a lap is SB_LAP objects for the bulk workloads too.
+ */
+static __always_inline void sb_tick_n(struct sb_thread *t, unsigned int *lap,
+				      unsigned int n)
+{
+	*lap += n;
+	if (unlikely(*lap >= SB_LAP)) {
+		t->lap_calls = *lap;
+		*lap = 0;
+		sb_lap_end(t);
+	}
+}
+
 static __always_inline unsigned int sb_lap_calls(const struct sb_thread *t)
 {
 	return t->lap_calls;
@@ -323,6 +401,19 @@ static __always_inline void sb_lap_flush(struct sb_thread *t,
 		if (__smp)					\
 			sb_sample(__t, sb_stamp() - __c0);	\
 		sb_tick(__t, &(lap));				\
+	} while (0)
+
+/* SB_CALL() of a bulk call of @n objects: it counts as @n calls. */
+#define SB_CALL_N(t, smp, lap, n, stmt)				\
+	do {							\
+		struct sb_thread *__t = (t);			\
+		const bool __smp = (smp);			\
+		u64 __c0 = __smp ? sb_stamp() : 0;		\
+								\
+		stmt;						\
+		if (__smp)					\
+			sb_sample(__t, sb_stamp() - __c0);	\
+		sb_tick_n(__t, &(lap), (n));			\
 	} while (0)
 
 /* Free pages in the page allocator, per-CPU lists and vmstat deltas in. */
@@ -853,6 +944,95 @@ static noinline void sb_mem_run(struct sb_thread *t)
 	sb_instances(t, sb_mem);
 }
 
+/*
+ * Bulk: one bulk allocation of n objects, each written, one bulk free of
+ * them, again and again.  A bulk call counts as n calls in the laps
+ * (SB_CALL_N(): a lap is SB_LAP objects) but is one call in the sampled
+ * run (p99_ns is of one bulk call); ns_per_op is per object (one
+ * allocation and one free), as job->ops counts objects.
+ */
+static __always_inline void sb_bulk(struct sb_thread *t, const int a,
+				    const bool smp)
+{
+	const struct sb_job *job = t->job;
+	unsigned int i, n = job->n, lap = sb_lap_calls(t);
+	void **obj = t->obj;
+	unsigned long done;
+	int got;
+
+	for (done = 0; done < job->ops; done += n) {
+		SB_CALL_N(t, smp, lap, n,
+			  got = sb_alloc_bulk(a, job->cache, job->size, n, obj));
+		if (unlikely(!got)) {
+			sb_nomem(t);
+			break;
+		}
+		for (i = 0; i < n; i++)
+			sb_touch(obj[i], i);
+		if (smp)
+			sb_peak(t);
+		SB_CALL_N(t, smp, lap, n, sb_free_bulk(a, n, obj));
+	}
+	sb_lap_flush(t, lap);
+}
+
+static noinline void sb_bulk_run(struct sb_thread *t)
+{
+	sb_instances(t, sb_bulk);
+}
+
+/*
+ * RCU: n objects allocated with the clock stopped, then n sfree_rcu() or
+ * kfree_rcu() calls timed, then, with the clock stopped again, the
+ * allocator's RCU barrier (sb_rcu_barrier()), so that no more than n
+ * objects wait for a grace period at a time.  The grace period is left
+ * out for both allocators: ns_per_op is what the caller of the free pays,
+ * per object, batching and the call_rcu() of full batches included, but
+ * neither the wait nor the frees after it (those of a batch handed over
+ * in the barrier included), which the barrier does untimed.  Only when a
+ * grace period ends in the middle of a round can its callbacks' frees
+ * land in a timed lap (smalloc's in softirq on this CPU; kfree_rcu()
+ * frees from a kworker).  pages_peak is read just before the barrier,
+ * with all n objects still held.
+ */
+static __always_inline void sb_rcu(struct sb_thread *t, const int a,
+				   const bool smp)
+{
+	const struct sb_job *job = t->job;
+	unsigned int i, n = job->n, lap;
+	void **obj = t->obj;
+	unsigned long done;
+
+	for (done = 0; done < job->ops; done += n) {
+		sb_pause(t);
+		for (i = 0; i < n; i++) {
+			obj[i] = sb_alloc(a, job->size);
+			if (unlikely(!obj[i])) {
+				sb_free_untimed(t, a, i);
+				sb_nomem(t);
+				sb_resume(t);
+				return;
+			}
+			sb_touch(obj[i], i);
+		}
+		sb_resume(t);
+		lap = sb_lap_calls(t);
+		for (i = 0; i < n; i++)
+			SB_CALL(t, smp, lap, sb_free_rcu(a, obj[i]));
+		sb_lap_flush(t, lap);
+		sb_pause(t);
+		if (smp)
+			sb_peak(t);
+		sb_rcu_barrier(a);
+		sb_resume(t);
+	}
+}
+
+static noinline void sb_rcu_run(struct sb_thread *t)
+{
+	sb_instances(t, sb_rcu);
+}
+
 static void sb_body(struct sb_thread *t)
 {
 	switch (t->job->kind) {
@@ -876,6 +1056,12 @@ static void sb_body(struct sb_thread *t)
 		break;
 	case SB_MEM:
 		sb_mem_run(t);
+		break;
+	case SB_BULK:
+		sb_bulk_run(t);
+		break;
+	case SB_RCU:
+		sb_rcu_run(t);
 		break;
 	}
 }
@@ -1501,6 +1687,62 @@ static int sb_group_memory(struct sb_job *job)
 	return err;
 }
 
+/*
+ * The kmalloc cache kmalloc(size, GFP_KERNEL) takes its objects from:
+ * kmalloc_caches is exported, and with CONFIG_RANDOM_KMALLOC_CACHES off
+ * (Debian's 6.12) GFP_KERNEL maps to KMALLOC_NORMAL.  The size is not a
+ * constant here, hence __kmalloc_index(size, false).
+ */
+static struct kmem_cache *sb_kmalloc_cache(size_t size)
+{
+	return kmalloc_caches[kmalloc_type(GFP_KERNEL, 0)]
+			     [__kmalloc_index(size, false)];
+}
+
+static int sb_group_bulk(struct sb_job *job)
+{
+	static const size_t sizes[] = { 64, 256 };
+	static const unsigned int ns[] = { 16, 64 };	/* divide SB_LAP */
+	unsigned int i, k;
+	char name[32];
+	int err = 0;
+
+	for (i = 0; i < ARRAY_SIZE(sizes) && !err; i++) {
+		for (k = 0; k < ARRAY_SIZE(ns) && !err; k++) {
+			snprintf(name, sizeof(name), "bulk-n%u", ns[k]);
+			sb_job_init(job, name, SB_BULK, sizes[i], 1);
+			job->cache = sb_kmalloc_cache(sizes[i]);
+			if (!job->cache)
+				return -ENOENT;
+			job->n = ns[k];
+			job->ops = sb_scaled(200000, ns[k]);
+			/* For the sampling stride: bulk calls. */
+			job->calls = 2 * job->ops / ns[k];
+			err = sb_run_job(job);
+		}
+	}
+	return err;
+}
+
+static int sb_group_rcu(struct sb_job *job)
+{
+	static const unsigned int ns[] = { 1000, 10000 };
+	unsigned int k;
+	char name[32];
+	int err = 0;
+
+	BUILD_BUG_ON(sizeof(struct sb_rcu_obj) > 64);
+	for (k = 0; k < ARRAY_SIZE(ns) && !err; k++) {
+		snprintf(name, sizeof(name), "rcu-n%u", ns[k]);
+		sb_job_init(job, name, SB_RCU, 64, 1);
+		job->n = ns[k];
+		job->ops = sb_scaled(20000, ns[k]);
+		job->calls = job->ops;
+		err = sb_run_job(job);
+	}
+	return err;
+}
+
 static const struct {
 	const char *name;
 	int (*run)(struct sb_job *job);
@@ -1513,6 +1755,8 @@ static const struct {
 	{ "conc", sb_group_conc },
 	{ "remote", sb_group_remote },
 	{ "memory", sb_group_memory },
+	{ "bulk", sb_group_bulk },
+	{ "rcu", sb_group_rcu },
 };
 
 /* ---------------------------------------------------------------- */

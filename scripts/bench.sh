@@ -83,7 +83,7 @@ else
 	scale=${BENCH_SCALE:-200}
 	boots=${BENCH_BOOTS:-3}
 fi
-groups=${BENCH_GROUPS:-pairs batch churn mixed realloc conc remote memory}
+groups=${BENCH_GROUPS:-pairs batch churn mixed realloc conc remote memory bulk rcu}
 groups=${groups//,/ }
 policies=${BENCH_POLICIES:-1 0}
 ncpus=${BENCH_CPUS:-4}
@@ -369,8 +369,9 @@ table() {
 
 {
 	echo "smalloc vs kmalloc, Debian $kver in QEMU (TCG $tcg, $ncpus CPUs), $boots boot(s) per policy, repeats=$repeats scale=$scale%"
-	echo "ns/op: median over the boots of each boot's median over the repeats (op = one allocation + one free; a realloc call in realloc);"
-	echo "s/k: smalloc/kmalloc ns/op (pages for mem-*); p99: ns of one call; pages: taken from the page allocator"
+	echo "ns/op: median over the boots of each boot's median over the repeats (op = one allocation + one free; a realloc call in realloc;"
+	echo "  per object in bulk-* (bulk alloc+free) and rcu-* (the sfree_rcu/kfree_rcu call alone, grace period excluded));"
+	echo "s/k: smalloc/kmalloc ns/op (pages for mem-*); p99: ns of one call (one bulk call in bulk-*); pages: taken from the page allocator"
 	[ -z "$smalloc_args" ] || echo "smalloc.ko loaded with: $smalloc_args"
 	[ "$retried" = 0 ] || echo "retried: $retried boot(s) died and were booted again (console-*-attempt*.log)"
 	for p in $policies; do

@@ -16,7 +16,7 @@
 
 . /common.sh
 
-GROUPS="pairs batch churn mixed realloc conc remote memory"
+GROUPS="pairs batch churn mixed realloc conc remote memory bulk rcu"
 REPEATS=5
 SCALE=100
 POLICY=default

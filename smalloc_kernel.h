@@ -20,6 +20,7 @@
 #include <linux/gfp.h>
 #include <linux/irq_work.h>
 #include <linux/kernel.h>
+#include <linux/kmemleak.h>
 #include <linux/list.h>
 #include <linux/llist.h>
 #include <linux/log2.h>

@@ -277,6 +277,13 @@ struct smalloc_page *smalloc_page_new(unsigned int class, gfp_t gfp, int node)
 		.xthread_free	= ATOMIC_LONG_INIT(0),
 	};
 	smalloc_frames_bias(frames, 1UL << order, true);
+	/*
+	 * kmemleak neither tracks nor scans page-allocator memory: register
+	 * the span as one object it scans but never reports (min_count 0),
+	 * so that what smalloc blocks point to counts as referenced, as it
+	 * would in a kmalloc object.
+	 */
+	kmemleak_alloc(page->start, PAGE_SIZE << order, 0, gfp);
 	smalloc_frames_set_private(frames, 1UL << order,
 				   (unsigned long)page | SMALLOC_SPAN_TAG);
 	smalloc_pfn_map_set(page_to_pfn(frames), 1UL << order, true);
@@ -296,6 +303,7 @@ void smalloc_page_release(struct smalloc_page *page)
 	long kfreed = smalloc_frames_kfreed(frames, 1UL << page->order);
 
 	WARN_ON_ONCE(page->used);
+	kmemleak_free(page->start);
 	smalloc_pfn_map_set(page_to_pfn(frames), 1UL << page->order, false);
 	smalloc_frames_set_private(frames, 1UL << page->order, 0);
 	if (unlikely(kfreed)) {
@@ -595,6 +603,8 @@ void *smalloc_large_alloc(size_t size, gfp_t gfp, int node)
 		return NULL;
 	head->private = SMALLOC_LARGE_TAG | ((unsigned long)order << 2);
 	page_ref_add(head, SMALLOC_REF_BIAS);
+	/* As kmalloc_large(): scanned, and reported if it leaks. */
+	kmemleak_alloc(page_address(head), size, 1, gfp);
 	smalloc_pfn_map_set(page_to_pfn(head), 1, true);
 	atomic_long_inc(&smalloc_nr_large);
 	atomic_long_add(1L << order, &smalloc_large_frames);
@@ -625,6 +635,7 @@ bool smalloc_large_free(void *p, struct page *head)
 		return false;
 	order = smalloc_large_order(head);
 	kfreed = smalloc_frames_kfreed(head, 1);
+	kmemleak_free(p);
 	smalloc_pfn_map_set(page_to_pfn(head), 1, false);
 	set_page_private(head, 0);
 	atomic_long_dec(&smalloc_nr_large);

@@ -1543,6 +1543,10 @@ static inline void smalloc_kfree_call_rcu(struct rcu_head *head, void *ptr)
 	harness_kvfree_call_rcu(head, ptr);
 }
 
+/* kmemleak: nothing to scan in user space (LeakSanitizer does that). */
+#define kmemleak_alloc(ptr, size, min_count, gfp)	do { } while (0)
+#define kmemleak_free(ptr)				do { } while (0)
+
 /* PF_MEMALLOC of the current "task" (smalloc_kernel.h's seam). */
 extern __thread bool harness_task_memalloc;
 static inline bool smalloc_task_memalloc(void)

@@ -9,6 +9,13 @@
 #   make bench           smalloc against kmalloc in QEMU, both init_on_alloc
 #                        policies: bench-results/kernel.csv and a table
 #                        (BENCH_QUICK=1: a quick run of a minute or two)
+#   make soak            module-mode soak in QEMU: every CPU and context,
+#                        CPU hotplug, unload/reload between rounds
+#                        (SOAK_MINUTES=10 or SOAK_SECS=...)
+#   make kunit-kcsan     the KUnit suites on the KCSAN + kmemleak kernel
+#   make realclients     in-tree self-test modules, stock, switched by
+#                        include/smalloc_kmalloc.h and converted by
+#                        scripts/coccinelle/smalloc.cocci, in one boot
 #   make clean
 #
 # KDIR defaults to the running kernel's build tree; where that is missing
@@ -22,7 +29,8 @@ KDIR		?= $(if $(wildcard $(RUNNING_KDIR)/Makefile),$(RUNNING_KDIR),$(DEB_KDIR))
 
 CHECKPATCH	?= scripts/checkpatch.sh
 
-.PHONY: all modules clean deps demo check kunit modtest bench
+.PHONY: all modules clean deps demo check kunit kunit-kcsan modtest soak \
+	realclients bench
 
 all: modules
 
@@ -36,6 +44,7 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/modtest clean 2>/dev/null || true
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/samples/smalloc_client clean 2>/dev/null || true
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/switched clean 2>/dev/null || true
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/bench clean 2>/dev/null || true
 	rm -rf out
 
@@ -47,14 +56,26 @@ demo: deps
 check: deps
 	scripts/check.sh
 
-# The KUnit suite alone, and the module-mode test alone.
+# The KUnit suite alone (KASAN kernel), the same on the KCSAN + kmemleak
+# kernel, and the module-mode test alone.
 kunit: deps
 	scripts/kunit.sh
 
+kunit-kcsan: deps
+	KUNIT_VARIANT=kcsan scripts/kunit.sh
+
 modtest: deps
 	scripts/qemu-modtest.sh check
+
+realclients: deps
+	scripts/qemu-modtest.sh realclients
 
 # The in-kernel benchmark against kmalloc (scripts/bench.sh; the module is
 # bench/smalloc_bench.ko, not part of smalloc.ko).
 bench: deps
 	scripts/bench.sh
+
+# The module-mode soak (scripts/qemu-soak.sh): SOAK_MINUTES (default 10)
+# or SOAK_SECS, SOAK_ROUND_SECS, SOAK_SMALLOC_ARGS.
+soak: deps
+	scripts/qemu-soak.sh

@@ -4,23 +4,40 @@
 # Every test smalloc has, in order, each timed; "make check" runs this.
 #
 #   build     smalloc.ko against Debian's 6.12 and 6.1 headers with W=1 and
-#             sparse (C=2); any compiler or sparse warning fails
+#             sparse (C=2); any compiler or sparse warning fails; a build
+#             for a PREEMPT_RT kernel must stop with its message
 #   style     checkpatch.pl --strict; scripts/kernel-doc on the API
 #   user      the allocator sources in user space (tools/testing/smalloc):
 #             the KUnit suite and harness tests under ASan+UBSan and TSan,
 #             a TSan remote-free stress, a bounded libFuzzer run
 #   kunit     the KUnit suites under kunit_tool in QEMU (-smp 4, KASAN,
-#             lockdep, DEBUG_ATOMIC_SLEEP, DEBUG_PREEMPT, DEBUG_LIST)
+#             lockdep, DEBUG_ATOMIC_SLEEP, DEBUG_PREEMPT, DEBUG_LIST); a
+#             lockdep, sleep-in-atomic or WARNING report naming smalloc in
+#             the console fails it too
+#   kcsan     the same suites on a second kernel with KCSAN (strict) and
+#             kmemleak (its own build directory), the soak cases for
+#             CHECK_KCSAN_SOAK_MS (default 5000) each: a data race or a
+#             leak report naming smalloc fails
 #   modtest   Debian's 6.12 and 6.1 kernels in QEMU: insmod, workloads,
 #             debugfs, shrinker, idle drain, rmmod; on 6.12 once more with
 #             poisoning on
+#   soak      a short module-mode soak on 6.12 (CHECK_SOAK_SECS, default
+#             30): every CPU and context, CPU hotplug, unload and reload
+#             between rounds
+#   realclients  four self-test modules of linux-source-6.12 (rbtree_test,
+#             interval_tree_test, test_printf, test_scanf) built stock,
+#             switched by include/smalloc_kmalloc.h and converted by
+#             scripts/coccinelle/smalloc.cocci, all run in one 6.12 boot
 #
 # CHECK_ONLY="build style" runs a subset.  Exits non-zero if any step fails.
+# The soak and the module-mode test each keep one host CPU busy (single-
+# threaded TCG), so when both are to run the soak runs alongside modtest,
+# its output shown once it is done; CHECK_SERIAL=1 runs it on its own.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$repo"
 
-steps=${CHECK_ONLY:-build style user kunit modtest}
+steps=${CHECK_ONLY:-build style user kunit kcsan modtest realclients soak}
 passed=0
 failed=0
 summary=()
@@ -49,6 +66,7 @@ step_build() {
 		build_against "$kdir" || return 1
 	done
 	make -s KDIR="$kdir" clean >/dev/null
+	scripts/build-guards.sh
 }
 
 step_style() {
@@ -70,6 +88,19 @@ step_kunit() {
 	scripts/kunit.sh
 }
 
+step_kcsan() {
+	KUNIT_VARIANT=kcsan scripts/kunit.sh \
+		--kernel_args "smalloc.soak_ms=${CHECK_KCSAN_SOAK_MS:-5000}"
+}
+
+step_realclients() {
+	MODTEST_KERNEL=6.12 scripts/qemu-modtest.sh realclients
+}
+
+step_soak() {
+	SOAK_SECS=${CHECK_SOAK_SECS:-30} SOAK_ROUND_SECS=10 scripts/qemu-soak.sh
+}
+
 step_modtest() {
 	MODTEST_KERNEL=6.12 scripts/qemu-modtest.sh check &&
 		MODTEST_KERNEL=6.12 MODTEST_SMALLOC_ARGS="poison=1" \
@@ -77,20 +108,48 @@ step_modtest() {
 		MODTEST_KERNEL=6.1 scripts/qemu-modtest.sh check
 }
 
-scripts/deps.sh
-for s in $steps; do
-	echo "=== check: $s"
-	start=$(date +%s)
-	if "step_$s"; then
+# record STEP STATUS SECONDS
+record() {
+	local r=FAIL
+
+	if [ "$2" -eq 0 ]; then
 		r=PASS
 		passed=$((passed + 1))
 	else
-		r=FAIL
 		failed=$((failed + 1))
 	fi
-	t=$(($(date +%s) - start))
-	echo "=== check: $s $r (${t}s)"
-	summary+=("$(printf '%-8s %s %5ss' "$s" "$r" "$t")")
+	echo "=== check: $1 $r (${3}s)"
+	summary+=("$(printf '%-8s %s %5ss' "$1" "$r" "$3")")
+}
+
+side_soak=0
+case " $steps " in
+*" modtest "*" soak "* | *" soak "*" modtest "*)
+	[ "${CHECK_SERIAL:-0}" = 1 ] || side_soak=1
+	;;
+esac
+
+scripts/deps.sh
+for s in $steps; do
+	[ "$s" = soak ] && [ "$side_soak" = 1 ] && continue
+	if [ "$s" = modtest ] && [ "$side_soak" = 1 ]; then
+		soak_log=$(mktemp)
+		soak_start=$(date +%s)
+		(step_soak >"$soak_log" 2>&1; echo $? >"$soak_log.rc"; date +%s >"$soak_log.end") &
+		soak_pid=$!
+		echo "=== check: soak started alongside modtest (its output follows modtest's)"
+	fi
+	echo "=== check: $s"
+	start=$(date +%s)
+	"step_$s"
+	record "$s" $? $(($(date +%s) - start))
+	if [ "$s" = modtest ] && [ "$side_soak" = 1 ]; then
+		wait "$soak_pid"
+		echo "=== check: soak"
+		cat "$soak_log"
+		record soak "$(cat "$soak_log.rc")" $(($(cat "$soak_log.end") - soak_start))
+		rm -f "$soak_log" "$soak_log.rc" "$soak_log.end"
+	fi
 done
 
 echo

@@ -26,21 +26,28 @@ deb_kernel() {
 }
 
 # Extract Debian's linux-source-6.12 into the cache unless the same
-# version is already there, and hook drivers/smalloc/ into it.
+# version is already there, and hook drivers/smalloc/ into it: smalloc
+# itself, and after it drivers/smalloc/kunit/ (kunit/Kbuild: suites that
+# are objects of their own, which run after the smalloc suite).
 prepare_ktree() {
-	local stamp
+	local stamp line
 	stamp=$(dpkg-query -W -f='${Version}' linux-source-6.12)
-	[ "$(cat "$ktree/.smalloc-stamp" 2>/dev/null)" = "$stamp" ] && return 0
-
-	echo "ktree: extracting linux-source $stamp into $cache (cold cache)"
-	rm -rf "$ktree" "$cache/kunit-build"
-	mkdir -p "$cache"
-	tar -C "$cache" -xf /usr/src/linux-source-6.12.tar.xz
-	sed -i '$ s|^endmenu$|source "drivers/smalloc/Kconfig"\n\nendmenu|' \
-		"$ktree/drivers/Kconfig"
-	grep -q drivers/smalloc/Kconfig "$ktree/drivers/Kconfig"
-	echo 'obj-$(CONFIG_SMALLOC)		+= smalloc/' >> "$ktree/drivers/Makefile"
-	echo "$stamp" > "$ktree/.smalloc-stamp"
+	if [ "$(cat "$ktree/.smalloc-stamp" 2>/dev/null)" != "$stamp" ]; then
+		echo "ktree: extracting linux-source $stamp into $cache (cold cache)"
+		rm -rf "$ktree" "$cache"/kunit-*build
+		mkdir -p "$cache"
+		tar -C "$cache" -xf /usr/src/linux-source-6.12.tar.xz
+		sed -i '$ s|^endmenu$|source "drivers/smalloc/Kconfig"\n\nendmenu|' \
+			"$ktree/drivers/Kconfig"
+		grep -q drivers/smalloc/Kconfig "$ktree/drivers/Kconfig"
+		echo "$stamp" > "$ktree/.smalloc-stamp"
+	fi
+	# shellcheck disable=SC2016 # make's $(...), not the shell's
+	for line in 'obj-$(CONFIG_SMALLOC)		+= smalloc/' \
+		    'obj-$(CONFIG_SMALLOC_KUNIT_TEST)	+= smalloc/kunit/'; do
+		grep -qxF "$line" "$ktree/drivers/Makefile" ||
+			printf '%s\n' "$line" >> "$ktree/drivers/Makefile"
+	done
 }
 
 # busybox_root DIR: the skeleton of a guest's initramfs in DIR: busybox

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * A KUnit canary for what kmemleak sees of smalloc's memory.
+ *
+ * kmemleak finds leaks by scanning the memory it knows of (static data,
+ * stacks, slab objects, vmalloc and per-CPU areas) for pointers to the
+ * objects it tracks.  Pages from alloc_pages() are neither tracked nor
+ * scanned, and smalloc takes its spans from there: a kmalloc() object
+ * whose only reference is held in an smalloc() block looks unreferenced,
+ * and kmemleak reports it as a leak, where a kmalloc() block holding the
+ * same pointer would have kept it alive.
+ *
+ * On a kernel with CONFIG_DEBUG_KMEMLEAK the case below parks such an
+ * object (the smalloc block holding it stays reachable from a static
+ * pointer) and leaves it there for the scans that the initramfs's /init
+ * runs once every suite is done (scripts/kunit.sh, KUNIT_VARIANT=kcsan;
+ * tests/guest/kunit-init.sh).  If kmemleak reports it, the report's
+ * backtrace names smalloc_kmemleak_park() and fails that run, as any leak
+ * report naming smalloc does.
+ *
+ * The second case is the control: it leaks a kmalloc() object for real
+ * (its address is kept, but only scrambled), which kmemleak must report.
+ * Its report names smalloc_kmemleak_control_leak() only, is expected, and
+ * does not fail the run; its absence does (the scan would be blind).
+ * Without CONFIG_DEBUG_KMEMLEAK both cases are skipped.
+ *
+ * This file is built as its own object, linked after smalloc.o so that
+ * its suite runs after the smalloc suite (kunit/Kbuild, hooked into the
+ * KUnit kernel by scripts/lib.sh).
+ */
+#include <kunit/test.h>
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <smalloc.h>
+
+/*
+ * Above the largest kmalloc cache, so that kmalloc() takes whole pages.
+ * A slab object may be kept referenced by the stale free pointer that
+ * the object allocated before it still holds, and go unreported for
+ * that, which would make these cases pass or fail by chance.
+ */
+#define SMALLOC_KMEMLEAK_SIZE	(3 * PAGE_SIZE)
+
+static const char smalloc_kmemleak_tag[] = "smalloc kmemleak canary";
+
+struct smalloc_kmemleak_holder {
+	void *obj;
+};
+
+/* In .bss, which kmemleak scans: the holder is reachable from here. */
+static struct smalloc_kmemleak_holder *smalloc_kmemleak_parked;
+
+/* Noinline: the object's address stays in this frame, wiped below. */
+static noinline int smalloc_kmemleak_park(void)
+{
+	struct smalloc_kmemleak_holder *h;
+	void *obj;
+
+	h = smalloc(sizeof(*h), GFP_KERNEL);
+	if (!h)
+		return -ENOMEM;
+	obj = kmalloc(SMALLOC_KMEMLEAK_SIZE, GFP_KERNEL);
+	if (!obj) {
+		sfree(h);
+		return -ENOMEM;
+	}
+	memset(obj, 0, SMALLOC_KMEMLEAK_SIZE);
+	strscpy(obj, smalloc_kmemleak_tag, SMALLOC_KMEMLEAK_SIZE);
+	h->obj = obj;
+	WRITE_ONCE(smalloc_kmemleak_parked, h);
+	return 0;
+}
+
+/*
+ * kmemleak scans whole stacks, dead frames included: overwrite the part
+ * smalloc_kmemleak_park() used, so that no stale copy of the object's
+ * address keeps it referenced.
+ */
+static noinline void smalloc_kmemleak_wipe_stack(void)
+{
+	char buf[1024];
+
+	memzero_explicit(buf, sizeof(buf));
+}
+
+/* Not a pointer kmemleak could follow: the control leak's address, scrambled. */
+static unsigned long smalloc_kmemleak_hidden;
+#define SMALLOC_KMEMLEAK_SCRAMBLE	0x5a5a5a5a5a5a5a5aUL
+
+static const char smalloc_kmemleak_control_tag[] = "smalloc kmemleak control";
+
+static noinline int smalloc_kmemleak_control_leak(void)
+{
+	void *obj = kmalloc(SMALLOC_KMEMLEAK_SIZE, GFP_KERNEL);
+
+	if (!obj)
+		return -ENOMEM;
+	memset(obj, 0, SMALLOC_KMEMLEAK_SIZE);
+	strscpy(obj, smalloc_kmemleak_control_tag, SMALLOC_KMEMLEAK_SIZE);
+	WRITE_ONCE(smalloc_kmemleak_hidden,
+		   (unsigned long)obj ^ SMALLOC_KMEMLEAK_SCRAMBLE);
+	return 0;
+}
+
+static void kmemleak_scans_pointers_in_smalloc_blocks(struct kunit *test)
+{
+	if (!IS_ENABLED(CONFIG_DEBUG_KMEMLEAK))
+		kunit_skip(test, "needs CONFIG_DEBUG_KMEMLEAK");
+	if (READ_ONCE(smalloc_kmemleak_parked))
+		kunit_skip(test, "already parked");
+
+	KUNIT_ASSERT_EQ(test, smalloc_kmemleak_park(), 0);
+	smalloc_kmemleak_wipe_stack();
+	kunit_info(test, "parked a %lu-byte kmalloc object (\"%s\") whose only reference is in an smalloc block; the scan after the suites must not report it\n",
+		   SMALLOC_KMEMLEAK_SIZE, smalloc_kmemleak_tag);
+}
+
+/* The control.  Its info line tells scripts/klog_check.py to expect the report. */
+static void kmemleak_reports_a_real_leak(struct kunit *test)
+{
+	if (!IS_ENABLED(CONFIG_DEBUG_KMEMLEAK))
+		kunit_skip(test, "needs CONFIG_DEBUG_KMEMLEAK");
+	if (READ_ONCE(smalloc_kmemleak_hidden))
+		kunit_skip(test, "already leaked");
+
+	KUNIT_ASSERT_EQ(test, smalloc_kmemleak_control_leak(), 0);
+	smalloc_kmemleak_wipe_stack();
+	kunit_info(test, "smalloc kmemleak control: leaked a %lu-byte kmalloc object (\"%s\"); the scan after the suites must report it\n",
+		   SMALLOC_KMEMLEAK_SIZE, smalloc_kmemleak_control_tag);
+}
+
+static struct kunit_case smalloc_kmemleak_test_cases[] = {
+	KUNIT_CASE(kmemleak_scans_pointers_in_smalloc_blocks),
+	KUNIT_CASE(kmemleak_reports_a_real_leak),
+	{}
+};
+
+static struct kunit_suite smalloc_kmemleak_test_suite = {
+	.name = "smalloc_kmemleak",
+	.test_cases = smalloc_kmemleak_test_cases,
+};
+
+kunit_test_suite(smalloc_kmemleak_test_suite);
+
+MODULE_DESCRIPTION("KUnit canary for kmemleak's view of smalloc's blocks");
+MODULE_LICENSE("GPL");

@@ -130,18 +130,36 @@ static noinline void smalloc_free_other(const void *p, unsigned long ip)
 	smalloc_report_invalid_free(p, "not allocated by smalloc or kmalloc", ip);
 }
 
-/* Give @block back to its page: locally if this heap owns it, else remotely. */
-static __always_inline void smalloc_free_block(struct smalloc_page *page,
-					       void *block)
+/* Is @block (of @page) a live block start that a plain free may take? */
+static __always_inline bool smalloc_block_plain(const struct smalloc_page *page,
+						const void *block)
 {
-	struct smalloc_heap *heap = smalloc_heap_get();
+	return smalloc_block_valid(page, block) &&
+	       !smalloc_block_maybe_free(page, block);
+}
 
+/*
+ * Give @block back to its page from the current heap @heap (taken by the
+ * caller): locally if @heap owns the page, else remotely.
+ */
+static __always_inline void smalloc_free_to(struct smalloc_heap *heap,
+					    struct smalloc_page *page,
+					    void *block)
+{
 	if (likely(page->heap == heap)) {
 		smalloc_stat_inc(heap, SMALLOC_FREE_LOCAL);
 		smalloc_heap_free_block(heap, page, block);
 	} else {
 		smalloc_free_remote(heap, page, block);
 	}
+}
+
+static __always_inline void smalloc_free_block(struct smalloc_page *page,
+					       void *block)
+{
+	struct smalloc_heap *heap = smalloc_heap_get();
+
+	smalloc_free_to(heap, page, block);
 	smalloc_heap_put(heap);
 }
 
@@ -199,8 +217,7 @@ void sfree(const void *p)
 	 * the checks are made again with their reports.  The fast path so
 	 * makes no call that returns here, and saves no registers.
 	 */
-	if (unlikely(!smalloc_block_valid(page, block) ||
-		     smalloc_block_maybe_free(page, block) ||
+	if (unlikely(!smalloc_block_plain(page, block) ||
 		     static_branch_unlikely(&smalloc_poison) ||
 		     want_init_on_free())) {
 		smalloc_free_checked(page, block, _RET_IP_);
@@ -242,15 +259,9 @@ void sfree_bulk(size_t n, void **p)
 			struct smalloc_page *page = smalloc_span_of(priv);
 
 			if (unlikely(!(priv & SMALLOC_SPAN_TAG) ||
-				     !smalloc_block_valid(page, block) ||
-				     smalloc_block_maybe_free(page, block)))
+				     !smalloc_block_plain(page, block)))
 				break;
-			if (likely(page->heap == heap)) {
-				smalloc_stat_inc(heap, SMALLOC_FREE_LOCAL);
-				smalloc_heap_free_block(heap, page, block);
-			} else {
-				smalloc_free_remote(heap, page, block);
-			}
+			smalloc_free_to(heap, page, block);
 		}
 		smalloc_heap_put(heap);
 		/* What the loop would not take: the checked path. */

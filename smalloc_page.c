@@ -332,9 +332,10 @@ void smalloc_page_abandon(struct smalloc_page *page)
 		smalloc_page_release(page);
 		return;
 	}
-	if (smalloc_frames_kfreed(frames, 1UL << page->order))
-		smalloc_report_kfreed(page->start,
-				      smalloc_frames_kfreed(frames, 1UL << page->order));
+	long kfreed = smalloc_frames_kfreed(frames, 1UL << page->order);
+
+	if (kfreed)
+		smalloc_report_kfreed(page->start, kfreed);
 	smalloc_pfn_map_set(page_to_pfn(frames), 1UL << page->order, false);
 	smalloc_frames_set_private(frames, 1UL << page->order, 0);
 	atomic_long_sub(1L << page->order, &smalloc_nr_pages);

@@ -401,7 +401,10 @@ static void smalloc_heap_idle(struct smalloc_heap *heap)
  * Run @fn on every heap of the current CPU from task context, excluding
  * each context level in turn: disabled preemption owns the task heap,
  * disabled bottom halves the softirq heap, disabled interrupts the hardirq
- * heap (and the NMI one, whose pages are none).
+ * heap.  The NMI heap cannot be excluded, and need not be: it never holds
+ * a page or an RCU batch (NMI allocations are refused, NMI frees are
+ * remote or deferred to an irq_work), so @fn finds nothing to touch there
+ * that an NMI could be touching.
  */
 void smalloc_run_on_heaps_here(void (*fn)(struct smalloc_heap *heap))
 {

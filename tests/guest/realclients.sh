@@ -49,6 +49,29 @@ passed_selftest() {
 	esac
 }
 
+allocs() {
+	echo $(($(stat_of alloc_fast) + $(stat_of alloc_slow) + $(stat_of large_alloc)))
+}
+
+# check_moved NAME MODULE HOW: MODULE, NAME moved onto smalloc (HOW says
+# how), passes its self-test, allocates from smalloc, raises no invalid
+# free and leaves nothing in use.
+check_moved() {
+	a0=$(allocs)
+	i0=$(stat_of invalid_free)
+	run_client "$2"
+	expect "$1 ($3) passes its self-test" passed_selftest "$1" "$2"
+	a1=$(allocs)
+	expect "$1 ($3) allocated from smalloc ($((a1 - a0)) allocations)" \
+		[ $((a1 - a0)) -gt 0 ]
+	expect "$1 ($3) raised no invalid-free report" \
+		[ "$(stat_of invalid_free)" = "$i0" ]
+	expect "$1 ($3) left no block in use (blocks_used $(stat_of blocks_used))" \
+		[ "$(stat_of blocks_used)" = 0 ]
+	expect "$1 ($3) left no large allocation (large_live $(stat_of large_live))" \
+		[ "$(stat_of large_live)" = 0 ]
+}
+
 args=$(cat "$dir/smalloc_args" 2>/dev/null)
 # shellcheck disable=SC2086 # the parameters are separate words
 expect "insmod smalloc.ko $args" insmod "$smalloc_ko" $args
@@ -56,29 +79,8 @@ expect "insmod smalloc.ko $args" insmod "$smalloc_ko" $args
 for n in $names; do
 	run_client "$n"
 	expect "$n (stock) passes its self-test" passed_selftest "$n" "$n"
-	a0=$(($(stat_of alloc_fast) + $(stat_of alloc_slow) + $(stat_of large_alloc)))
-	i0=$(stat_of invalid_free)
-	run_client "${n}_smalloc"
-	expect "$n (switched to smalloc) passes its self-test" \
-		passed_selftest "$n" "${n}_smalloc"
-	a1=$(($(stat_of alloc_fast) + $(stat_of alloc_slow) + $(stat_of large_alloc)))
-	expect "$n (switched) allocated from smalloc ($((a1 - a0)) allocations)" \
-		[ $((a1 - a0)) -gt 0 ]
-	expect "$n (switched) raised no invalid-free report" \
-		[ "$(stat_of invalid_free)" = "$i0" ]
-	expect "$n (switched) left no block in use (blocks_used $(stat_of blocks_used))" \
-		[ "$(stat_of blocks_used)" = 0 ]
-	expect "$n (switched) left no large allocation (large_live $(stat_of large_live))" \
-		[ "$(stat_of large_live)" = 0 ]
-	a0=$(($(stat_of alloc_fast) + $(stat_of alloc_slow) + $(stat_of large_alloc)))
-	run_client "${n}_cocci"
-	expect "$n (converted by smalloc.cocci) passes its self-test" \
-		passed_selftest "$n" "${n}_cocci"
-	a1=$(($(stat_of alloc_fast) + $(stat_of alloc_slow) + $(stat_of large_alloc)))
-	expect "$n (converted) allocated from smalloc ($((a1 - a0)) allocations)" \
-		[ $((a1 - a0)) -gt 0 ]
-	expect "$n (converted) left no block in use (blocks_used $(stat_of blocks_used))" \
-		[ "$(stat_of blocks_used)" = 0 ]
+	check_moved "$n" "${n}_smalloc" "switched to smalloc"
+	check_moved "$n" "${n}_cocci" "converted by smalloc.cocci"
 	# The timing lines, side by side.
 	grep -E 'cycles|testing|tree' "/tmp/$n.log" | grep cycles >/tmp/a || true
 	grep -E 'cycles' "/tmp/${n}_smalloc.log" >/tmp/b || true

@@ -339,6 +339,16 @@ static void span_gfp_is_sanitised(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, harness_kmalloc_live(), live + 1);
 	sfree(p);
 	KUNIT_EXPECT_EQ(test, harness_kmalloc_live(), live);
+	/*
+	 * A reserve user's span attempt drops __GFP_NOFAIL: it must not loop
+	 * in the page allocator for a span when kmalloc has the reserves.
+	 */
+	harness_task_memalloc = true;
+	p = smalloc(3000, GFP_KERNEL | __GFP_NOFAIL);
+	harness_task_memalloc = false;
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_FALSE(test, harness_last_page_gfp & __GFP_NOFAIL);
+	sfree(p);
 }
 
 struct nmi_args {
@@ -579,6 +589,35 @@ static void kfree_of_smalloc_memory_is_contained(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, READ_ONCE(harness_pages_out), 0);
 }
 
+/*
+ * With idle_drain_ms at 0 the idle check keeps its rhythm, so that setting
+ * it again gives back what a CPU holds though that CPU never takes a slow
+ * path again (it only frees): the review found the check stopped for good.
+ */
+static void idle_check_survives_idle_drain_off(struct kunit *test)
+{
+	void *p;
+	int waited;
+
+	set_cpus_allowed_ptr(current, cpumask_of(0));
+	harness_drain();
+	WRITE_ONCE(smalloc_idle_drain_ms, 20);
+	p = smalloc(64, GFP_KERNEL);		/* arms CPU 0's idle check */
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	WRITE_ONCE(smalloc_idle_drain_ms, 0);
+	msleep(60);				/* the check runs with 0 */
+	sfree(p);				/* retired; no slow path after */
+	msleep(1100);				/* the 1 s rhythm runs once */
+	WRITE_ONCE(smalloc_idle_drain_ms, 20);
+	for (waited = 0; waited < 3000; waited += 20) {
+		if (!atomic_long_read(&smalloc_nr_pages))
+			break;
+		msleep(20);
+	}
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&smalloc_nr_pages), 0);
+	WRITE_ONCE(smalloc_idle_drain_ms, 0);
+}
+
 /* The suite's tests run one after another: one saved value does. */
 static unsigned int harness_saved_idle_ms;
 
@@ -615,6 +654,7 @@ static struct kunit_case harness_test_cases[] = {
 	KUNIT_CASE(sfree_queues_no_work),
 	KUNIT_CASE(sfree_rcu_from_nmi_and_unload_waits),
 	KUNIT_CASE(kfree_of_smalloc_memory_is_contained),
+	KUNIT_CASE(idle_check_survives_idle_drain_off),
 	{}
 };
 

@@ -304,22 +304,10 @@ table() {
 	echo "== init_on_alloc=$p: $(sed -n 's/.*smalloc_bench: policy: //p' "$log" | head -n1)"
 	echo "   smalloc: $(sed -n 's/^SMALLOC-BENCH-SMALLOC: //p' "$log" | head -n1);" \
 		"XOR-encoded free pointers and the double-free filter always on"
-	awk -F, -f - "$results"/boots/kernel-init_on_alloc"$p"-*.csv \
+	awk -F, -f "$repo/scripts/bench_targets.awk" -f - \
+		"$results"/boots/kernel-init_on_alloc"$p"-*.csv \
 		"$results/kernel-init_on_alloc$p.csv" <<-'EOF'
-	# The ratio of a row: of pages for the mem-* rows, of ns/op otherwise.
-	function ratio(w, k, s, pk, ps) {
-		if (w ~ /^mem-/)
-			return pk > 0 ? ps / pk : 0
-		return k > 0 ? s / k : 0
-	}
-	function target(w, s) {
-		if (w == "pairs") return s <= 1024 ? 0.6 : 0
-		if (w ~ /^batch-/) return 0.7
-		if (w ~ /^churn-/) return s < 1024 ? 1 / 1.5 : 0
-		if (w ~ /^(conc|remote|slabtest)-/) return 1.0
-		if (w == "mem-live") return 1.0
-		return 0
-	}
+	# ratio() and target() are scripts/bench_targets.awk's.
 	FNR == 1 && FILENAME !~ /\/boots\// { combined = 1; next }
 	{
 		key = $1 FS $2 FS $3
@@ -379,6 +367,10 @@ table() {
 	done
 } | tee "$results/kernel-table.txt"
 
+# The picture: smalloc/kmalloc per row and policy against its target.
+"$repo/scripts/bench_plot.sh" kernel "$results/kernel.csv" "$results/kernel.svg" \
+	"Debian $kver in QEMU (TCG $tcg, $ncpus CPUs), $boots boot(s) per policy, repeats=$repeats scale=$scale%${smalloc_args:+, smalloc.ko $smalloc_args}"
+
 echo
-echo "bench: results in $results/kernel.csv ($(($(date +%s) - t_start)) s in all)"
+echo "bench: results in $results/kernel.csv and kernel.svg ($(($(date +%s) - t_start)) s in all)"
 [ "$failed" = 0 ] || die "a guest run failed: see $results/console-*.log"

@@ -6,7 +6,8 @@
 #   build     smalloc.ko against Debian's 6.12 and 6.1 headers with W=1 and
 #             sparse (C=2); any compiler or sparse warning fails; a build
 #             for a PREEMPT_RT kernel must stop with its message
-#   style     checkpatch.pl --strict; scripts/kernel-doc on the API
+#   style     checkpatch.pl --strict; scripts/kernel-doc on the API; the
+#             benchmark pictures drawn from fixtures (tests/plot/check.sh)
 #   user      the allocator sources in user space (tools/testing/smalloc):
 #             the KUnit suite and harness tests under ASan+UBSan and TSan,
 #             a TSan remote-free stress, a bounded libFuzzer run
@@ -78,6 +79,7 @@ step_style() {
 		return 1
 	fi
 	echo "kernel-doc: no warnings"
+	tests/plot/check.sh
 }
 
 step_user() {

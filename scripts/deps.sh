@@ -21,6 +21,7 @@ pkgs=(
 	busybox-static
 	build-essential bc flex bison libelf-dev libssl-dev dwarves
 	sparse cpio kmod xz-utils python3 rsync perl coccinelle
+	gnuplot-nox
 )
 [ $# -gt 0 ] && pkgs=("$@")
 

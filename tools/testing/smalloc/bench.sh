@@ -4,7 +4,8 @@
 # make bench: every workload with every allocator, interleaved (each
 # repeat runs every allocator once per workload, in a rotating order, each
 # in a fresh process), the median of the repeats written to
-# bench-results/user.csv and printed as a table with ratios to mimalloc.
+# bench-results/user.csv and printed as a table with ratios to mimalloc,
+# and drawn as bench-results/user.svg (scripts/bench_plot.sh, gnuplot).
 #
 # Usage: bench.sh BENCH_BINARY OUT_DIR [REPEATS]
 # Environment: BENCH_OPS scales the work per measurement (default 20M
@@ -119,3 +120,13 @@ END {
 		printf "\n"
 	}
 }' "$csv"
+
+# The picture: each allocator's ops/s over mimalloc's.
+if [[ " ${allocators[*]} " == *" mimalloc "* ]]; then
+	echo
+	"$(dirname "${BASH_SOURCE[0]}")/../../../scripts/bench_plot.sh" user \
+		"$csv" "$out/user.svg" \
+		"$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1), $(nproc) CPUs, median of $repeats repeats, ${ops} ops"
+else
+	echo "bench: no user.svg: mimalloc, its baseline, was not measured"
+fi

@@ -15,6 +15,8 @@
 #                                     without the policy column
 #   bench-results/kernel-raw.csv      every timed repeat's ns/op, per boot
 #   bench-results/kernel-table.txt    the table printed at the end
+#   bench-results/kernel.svg          the table's ratios as a picture
+#                                     (scripts/bench_plot.sh, gnuplot)
 #   bench-results/console-*.log       the whole console of each boot
 #   bench-results/boots/*.csv         each boot's own figures
 #

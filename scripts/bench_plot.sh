@@ -17,6 +17,7 @@
 # CSV, the commit, RUN (what the run was, e.g. QEMU's settings) and CMD,
 # the command that reproduces it (by default make bench, or make -C
 # tools/testing/smalloc bench, after the BENCH_* variables set now).
+# PLOT_COMMIT, PLOT_PANEL_GROUPS and PLOT_KEEP are described where used.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -47,8 +48,11 @@ else
 	done < <(compgen -v | grep -E '^(BENCH_[A-Z_]+|SMALLOC_STATS)$' || true)
 	cmd+=$make_cmd
 fi
-rev=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo "no git")
-[ -z "$(git -C "$repo" status --porcelain --untracked-files=no 2>/dev/null)" ] ||
+# The commit of this tree (the one measured, when a benchmark draws its
+# own picture); PLOT_COMMIT names another when redrawing an older CSV.
+rev=${PLOT_COMMIT:-$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo "no git")}
+[ -n "${PLOT_COMMIT:-}" ] ||
+	[ -z "$(git -C "$repo" status --porcelain --untracked-files=no 2>/dev/null)" ] ||
 	rev+="+changes"
 when=$(date -r "$in" '+%Y-%m-%d %H:%M')
 
@@ -156,13 +160,17 @@ ng=$(($(wc -l <"$work/data") - 1))
 awk 'NR > 1 && $NF != "NaN"' "$work/data" | grep -q . || [ "$kind" = user ] ||
 	echo "bench_plot: $in: no row with a target" >&2
 
-# The y range: every bar, target and 1, with some room.
+# The y range: every bar, target and 1, with some room; the y tics: finer
+# steps when the range spans less than a factor of 8.
 yrange=$(awk 'NR > 1 { sub(/"[^"]*"/, ""); for (i = 2; i <= NF; i++) if ($i != "NaN") {
 		if (!lo || $i < lo) lo = $i; if ($i > hi) hi = $i } }
 	END { if (!lo) exit 1
 	      if (lo > 1) lo = 1; if (hi < 1) hi = 1
 	      printf "%.4f:%.4f", lo / 1.15, hi * 1.15 }' "$work/data") ||
 	die "$in: no row has both figures of a ratio"
+ytics="0.0625, 0.125, 0.25, 0.5, 1, 2, 4, 8, 16, 32"
+awk -F: '{ exit !($2 / $1 < 8) }' <<<"$yrange" &&
+	ytics="0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1, 1.25, 1.5, 2, 2.5, 3, 4, 6, 8"
 
 # The layout: groups of ns bars, each bar bw wide, a group 0.8 wide and
 # 16 px per bar; as many panels, one above the other, as it takes to keep
@@ -200,7 +208,7 @@ height=$((panels * 430 + 150))
 	set output "$out"
 	set logscale y 2
 	set yrange [$yrange]
-	set ytics (0.1, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1, 1.25, 1.5, 2, 2.5, 3, 4, 6, 8, 16)
+	set ytics ($ytics)
 	set grid ytics lc rgb "#d0d0d0"
 	set xtics rotate by 60 right nomirror
 	set style fill solid 0.85 border rgb "#404040"

@@ -49,11 +49,12 @@ struct page *smalloc_large_head(const void *p)
 
 /*
  * Frees from NMI of what only the page allocator or kfree() can take (a
- * large allocation, a kmalloc object): neither is NMI-safe, so the object
+ * large allocation, a kmalloc object), and on a kmemleak kernel of blocks
+ * too (kmemleak_free() takes a lock): none is NMI-safe, so the object
  * is queued on a lock-free list, its first word the link, and an irq_work
  * (NMI-safe to queue) hands it to sfree() or sfree_sensitive() from
- * hardirq context as soon as the NMI returns.  Blocks need none of this:
- * their remote free is lock-free.
+ * hardirq context as soon as the NMI returns.  Blocks need none of this
+ * elsewhere: their remote free is lock-free.
  */
 static LLIST_HEAD(smalloc_nmi_frees);
 static LLIST_HEAD(smalloc_nmi_frees_sensitive);
@@ -91,7 +92,8 @@ static DEFINE_IRQ_WORK(smalloc_nmi_work, smalloc_nmi_free_work);
  */
 static bool smalloc_free_from_nmi(const void *p, bool sensitive)
 {
-	if (!smalloc_large_head(p) && !smalloc_is_kmalloc(p))
+	if (!smalloc_large_head(p) && !smalloc_is_kmalloc(p) &&
+	    !(IS_ENABLED(CONFIG_DEBUG_KMEMLEAK) && smalloc_ptr_to_page(p)))
 		return false;
 	llist_add((struct llist_node *)p, sensitive ?
 		  &smalloc_nmi_frees_sensitive : &smalloc_nmi_frees);
@@ -176,10 +178,19 @@ static noinline void smalloc_free_checked(struct smalloc_page *page,
 					    ip);
 		return;
 	}
+	/* KASAN reports a freed block here; the check below contains it. */
+	smalloc_debug_check_free(page, block);
 	if (smalloc_block_maybe_free(page, block) &&
 	    smalloc_double_free(page, block, ip))
 		return;
-	if (static_branch_unlikely(&smalloc_poison))
+	/* kmemleak_free() may not be called from NMI. */
+	if (IS_ENABLED(CONFIG_DEBUG_KMEMLEAK) && unlikely(in_nmi())) {
+		smalloc_free_from_nmi(block, false);
+		return;
+	}
+	if (SMALLOC_DEBUG)
+		smalloc_debug_free(page, block);
+	else if (static_branch_unlikely(&smalloc_poison))
 		smalloc_poison_block(page, block);
 	else if (want_init_on_free())
 		memset(block, 0, page->block_size);
@@ -217,7 +228,7 @@ void sfree(const void *p)
 	 * the checks are made again with their reports.  The fast path so
 	 * makes no call that returns here, and saves no registers.
 	 */
-	if (unlikely(!smalloc_block_plain(page, block) ||
+	if (unlikely(SMALLOC_DEBUG || !smalloc_block_plain(page, block) ||
 		     static_branch_unlikely(&smalloc_poison) ||
 		     want_init_on_free())) {
 		smalloc_free_checked(page, block, _RET_IP_);
@@ -243,8 +254,8 @@ void sfree_bulk(size_t n, void **p)
 {
 	size_t i = 0;
 
-	if (static_branch_unlikely(&smalloc_poison) || want_init_on_free() ||
-	    in_nmi()) {
+	if (SMALLOC_DEBUG || static_branch_unlikely(&smalloc_poison) ||
+	    want_init_on_free() || in_nmi()) {
 		for (; i < n; i++)
 			sfree(p[i]);
 		return;
@@ -271,6 +282,14 @@ void sfree_bulk(size_t n, void **p)
 }
 EXPORT_SYMBOL_GPL(sfree_bulk);
 
+/* Clear a whole block or large allocation, KASAN's redzone included. */
+static void smalloc_clear_whole(const void *p, size_t size)
+{
+	kasan_disable_current();
+	memzero_explicit((void *)p, size);
+	kasan_enable_current();
+}
+
 /**
  * sfree_sensitive - zero memory, then free it
  * @p: as for sfree()
@@ -295,12 +314,12 @@ void sfree_sensitive(const void *p)
 	if (page) {
 		if (smalloc_block_valid(page, p) &&
 		    !smalloc_block_maybe_free(page, p))
-			memzero_explicit((void *)p, page->block_size);
+			smalloc_clear_whole(p, page->block_size);
 	} else if (ZERO_OR_NULL_PTR(p)) {
 		return;
 	} else if (head) {
 		if (p == page_address(head))
-			memzero_explicit((void *)p, smalloc_large_size(head));
+			smalloc_clear_whole(p, smalloc_large_size(head));
 	} else if (in_nmi()) {
 		if (smalloc_free_from_nmi(p, true))
 			return;

@@ -80,6 +80,25 @@
 /* Allocation                                                        */
 /* ---------------------------------------------------------------- */
 
+/*
+ * The fast path's block, poison-checked and zeroed as asked, and on a
+ * memory-debugging kernel shown to the debuggers (smalloc_debug.c); out
+ * of line, so that the fast path itself saves no registers.
+ */
+static noinline void *smalloc_alloc_prepare(struct smalloc_page *page,
+					    void *block, size_t size,
+					    gfp_t gfp)
+{
+	/* Our block pins the page: block_size is stable. */
+	if (SMALLOC_DEBUG)
+		return smalloc_debug_alloc(page, block, size, gfp);
+	if (static_branch_unlikely(&smalloc_poison))
+		smalloc_poison_verify(page, block);
+	if (want_init_on_alloc(gfp))
+		memset(block, 0, page->block_size);
+	return block;
+}
+
 static noinline void *smalloc_alloc_slow(size_t size, gfp_t gfp)
 {
 	void *block = smalloc_heap_alloc_slow(size, gfp);
@@ -90,26 +109,7 @@ static noinline void *smalloc_alloc_slow(size_t size, gfp_t gfp)
 	page = smalloc_ptr_to_page(block);
 	if (unlikely(!page))
 		return block;		/* kmalloc's: zeroed as asked */
-	if (static_branch_unlikely(&smalloc_poison))
-		smalloc_poison_verify(page, block);
-	if (want_init_on_alloc(gfp))
-		memset(block, 0, page->block_size);
-	return block;
-}
-
-/*
- * The fast path's block, poison-checked and zeroed as asked; out of line,
- * so that the fast path itself saves no registers.
- */
-static noinline void *smalloc_alloc_prepare(struct smalloc_page *page,
-					    void *block, gfp_t gfp)
-{
-	/* Our block pins the page: block_size is stable. */
-	if (static_branch_unlikely(&smalloc_poison))
-		smalloc_poison_verify(page, block);
-	if (want_init_on_alloc(gfp))
-		memset(block, 0, page->block_size);
-	return block;
+	return smalloc_alloc_prepare(page, block, size, gfp);
 }
 
 /**
@@ -154,8 +154,8 @@ void *smalloc(size_t size, gfp_t gfp)
 		block = smalloc_page_pop(page);
 		smalloc_stat_inc(heap, SMALLOC_ALLOC_FAST);
 		smalloc_heap_put(heap);
-		if (static_branch_unlikely(&smalloc_poison))
-			return smalloc_alloc_prepare(page, block, gfp);
+		if (SMALLOC_DEBUG || static_branch_unlikely(&smalloc_poison))
+			return smalloc_alloc_prepare(page, block, size, gfp);
 		/* memset() returns the block: a tail call. */
 		if (want_init_on_alloc(gfp))
 			return memset(block, 0, page->block_size);
@@ -398,9 +398,11 @@ int smalloc_bulk(size_t size, gfp_t gfp, size_t n, void **p)
 		smalloc_heap_put(heap);
 		/* Our blocks pin the page: block_size is stable. */
 		for (; start < i; start++)
-			if (static_branch_unlikely(&smalloc_poison) ||
+			if (SMALLOC_DEBUG ||
+			    static_branch_unlikely(&smalloc_poison) ||
 			    want_init_on_alloc(gfp))
-				smalloc_alloc_prepare(page, p[start], gfp);
+				smalloc_alloc_prepare(page, p[start], size,
+						      gfp);
 		if (i < end) {
 			p[i] = smalloc_alloc_slow(size, gfp);
 			if (!p[i])
@@ -515,14 +517,24 @@ void *srealloc(const void *p, size_t new_size, gfp_t gfp)
 		return NULL;
 	}
 	if (new_size <= ks) {
+		/* The slack is KASAN's redzone: smalloc's own write. */
+		kasan_disable_current();
 		if (want_init_on_alloc(gfp))
 			memset((void *)p + new_size, 0, ks - new_size);
+		kasan_enable_current();
+		if (page)
+			smalloc_debug_resize(page, (void *)p, new_size);
+		else
+			smalloc_debug_large_alloc((void *)p, new_size, ks);
 		return (void *)p;
 	}
 	n = smalloc(page ? smalloc_realloc_size(ks, new_size) : new_size, gfp);
 	if (!n)
 		return NULL;
+	/* The whole old block, redzone included, as krealloc() copies. */
+	kasan_disable_current();
 	memcpy(n, p, ks);
+	kasan_enable_current();
 	sfree(p);
 	return n;
 }

@@ -1118,6 +1118,7 @@ void kmem_cache_destroy(struct kmem_cache *s);
 void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp) __malloc;
 void *kmem_cache_alloc_node(struct kmem_cache *s, gfp_t gfp, int node) __malloc;
 void kmem_cache_free(struct kmem_cache *s, void *p);
+#define SLAB_NOLEAKTRACE		0x00800000UL
 #define KMEM_CACHE(__struct, __flags)					\
 	kmem_cache_create(#__struct, sizeof(struct __struct),		\
 			  __alignof__(struct __struct), (__flags), NULL)
@@ -1542,6 +1543,14 @@ static inline void smalloc_kfree_call_rcu(struct rcu_head *head, void *ptr)
 {
 	harness_kvfree_call_rcu(head, ptr);
 }
+
+/*
+ * KASAN, KMSAN: the harness builds without them (SMALLOC_DEBUG is 0,
+ * smalloc_debug.c is empty); ASan watches the harness itself.
+ */
+#define __no_kasan_or_inline		__always_inline
+#define kasan_disable_current()		do { } while (0)
+#define kasan_enable_current()		do { } while (0)
 
 /* kmemleak: nothing to scan in user space (LeakSanitizer does that). */
 #define kmemleak_alloc(ptr, size, min_count, gfp)	do { } while (0)

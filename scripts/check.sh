@@ -9,7 +9,8 @@
 #   style     checkpatch.pl --strict; scripts/kernel-doc on the API
 #   user      the allocator sources in user space (tools/testing/smalloc):
 #             the KUnit suite and harness tests under ASan+UBSan and TSan,
-#             a TSan remote-free stress, a bounded libFuzzer run
+#             a TSan remote-free stress, a bounded libFuzzer run; and
+#             smallocinfo against its fixtures (tools/smalloc)
 #   kunit     the KUnit suites under kunit_tool in QEMU (-smp 4, KASAN,
 #             lockdep, DEBUG_ATOMIC_SLEEP, DEBUG_PREEMPT, DEBUG_LIST); a
 #             lockdep, sleep-in-atomic or WARNING report naming smalloc in
@@ -81,7 +82,8 @@ step_style() {
 }
 
 step_user() {
-	make -C tools/testing/smalloc check
+	make -C tools/testing/smalloc check &&
+		make -C tools/smalloc check
 }
 
 step_kunit() {

@@ -60,6 +60,11 @@ static LLIST_HEAD(smalloc_nmi_frees);
 static LLIST_HEAD(smalloc_nmi_frees_sensitive);
 static LLIST_HEAD(smalloc_nmi_rcu);
 
+/* What the work finishes fired its event in the NMI: these fire none. */
+static void smalloc_free_one(const void *p, unsigned long ip);
+static void smalloc_free_sensitive(const void *p, unsigned long ip);
+static void smalloc_rcu_queue(void *ptr, struct rcu_head *head);
+
 static void smalloc_nmi_free_work(struct irq_work *work)
 {
 	struct llist_node *node, *next;
@@ -67,19 +72,19 @@ static void smalloc_nmi_free_work(struct irq_work *work)
 	node = llist_del_all(&smalloc_nmi_frees);
 	for (; node; node = next) {
 		next = node->next;
-		sfree(node);
+		smalloc_free_one(node, _THIS_IP_);
 	}
 	node = llist_del_all(&smalloc_nmi_frees_sensitive);
 	for (; node; node = next) {
 		next = node->next;
-		sfree_sensitive(node);
+		smalloc_free_sensitive(node, _THIS_IP_);
 	}
 	node = llist_del_all(&smalloc_nmi_rcu);
 	for (; node; node = next) {
 		struct rcu_head *head = (struct rcu_head *)node;
 
 		next = node->next;
-		smalloc_free_rcu((void *)head->func, head);
+		smalloc_rcu_queue((void *)head->func, head);
 	}
 }
 
@@ -197,6 +202,32 @@ static noinline void smalloc_free_checked(struct smalloc_page *page,
 	smalloc_free_block(page, block);
 }
 
+/*
+ * sfree() without its event, always by the checked path: for the paths
+ * that fire their own (bulk, RCU) or fired it already (from NMI).  @ip is
+ * the call site reports name.
+ */
+static void smalloc_free_one(const void *p, unsigned long ip)
+{
+	unsigned long priv = smalloc_ptr_private(p);
+
+	if (!(priv & SMALLOC_SPAN_TAG))
+		smalloc_free_other(p, ip);
+	else
+		smalloc_free_checked(smalloc_span_of(priv), (void *)p, ip);
+}
+
+/*
+ * sfree() while smalloc_free is enabled: the event, then the free by the
+ * checked path.  Out of line, so that the disabled event costs the fast
+ * path its static-key nop and nothing else.
+ */
+static noinline void smalloc_free_traced(const void *p, unsigned long ip)
+{
+	trace_smalloc_free(ip, p);
+	smalloc_free_one(p, ip);
+}
+
 /**
  * sfree - free memory
  * @p: a pointer smalloc() (or kmalloc()) returned, NULL or ZERO_SIZE_PTR
@@ -218,6 +249,10 @@ void sfree(const void *p)
 	struct smalloc_page *page;
 	void *block = (void *)p;
 
+	if (trace_smalloc_free_enabled()) {
+		smalloc_free_traced(p, _RET_IP_);
+		return;
+	}
 	if (unlikely(!(priv & SMALLOC_SPAN_TAG))) {
 		smalloc_free_other(p, _RET_IP_);
 		return;
@@ -238,26 +273,21 @@ void sfree(const void *p)
 }
 EXPORT_SYMBOL_GPL(sfree);
 
-/**
- * sfree_bulk - free many objects
- * @n: how many
- * @p: an array of @n pointers, each as for sfree()
- *
- * As kfree_bulk(): the objects may come from any pages, CPUs, sizes, or
- * from kmalloc.  Blocks are freed with the heap taken once per batch of up
- * to 32 (locally or remotely, as sfree() would); anything sfree() would
- * check or report goes through sfree() itself.
- *
- * Context: as sfree().
+/*
+ * sfree_bulk() without its event, for smalloc_bulk()'s failure and the
+ * RCU batches too: blocks are freed with the heap taken once per batch of
+ * up to 32 (locally or remotely, as sfree() would); anything sfree() would
+ * check or report goes through its checked path.  No object fires
+ * smalloc_free.
  */
-void sfree_bulk(size_t n, void **p)
+void smalloc_free_bulk_untraced(size_t n, void **p)
 {
 	size_t i = 0;
 
 	if (SMALLOC_DEBUG || static_branch_unlikely(&smalloc_poison) ||
 	    want_init_on_free() || in_nmi()) {
 		for (; i < n; i++)
-			sfree(p[i]);
+			smalloc_free_one(p[i], _RET_IP_);
 		return;
 	}
 	while (i < n) {
@@ -277,10 +307,9 @@ void sfree_bulk(size_t n, void **p)
 		smalloc_heap_put(heap);
 		/* What the loop would not take: the checked path. */
 		if (i < end)
-			sfree(p[i++]);
+			smalloc_free_one(p[i++], _RET_IP_);
 	}
 }
-EXPORT_SYMBOL_GPL(sfree_bulk);
 
 /* Clear a whole block or large allocation, KASAN's redzone included. */
 static void smalloc_clear_whole(const void *p, size_t size)
@@ -291,20 +320,26 @@ static void smalloc_clear_whole(const void *p, size_t size)
 }
 
 /**
- * sfree_sensitive - zero memory, then free it
- * @p: as for sfree()
+ * sfree_bulk - free many objects
+ * @n: how many
+ * @p: an array of @n pointers, each as for sfree()
  *
- * For objects that held keys or other secrets: a block or large
- * allocation of smalloc's is cleared whole with memzero_explicit() before
- * the free; a kmalloc object goes to kfree_sensitive(), which clears it as
- * KASAN allows (on 6.12 ksize() no longer unpoisons the slack beyond the
- * request, so clearing ksize() bytes here would be an out-of-bounds
- * write).  A pointer that is no live block (a double free) is not
- * written: sfree() reports it.
+ * As kfree_bulk(): the objects may come from any pages, CPUs, sizes, or
+ * from kmalloc, and the call fires one event (smalloc_free_bulk), none
+ * per object.  Blocks are freed with the heap taken once per batch of up
+ * to 32.
  *
  * Context: as sfree().
  */
-void sfree_sensitive(const void *p)
+void sfree_bulk(size_t n, void **p)
+{
+	trace_smalloc_free_bulk(_RET_IP_, n);
+	smalloc_free_bulk_untraced(n, p);
+}
+EXPORT_SYMBOL_GPL(sfree_bulk);
+
+/* sfree_sensitive() without its event; @ip for the reports. */
+static void smalloc_free_sensitive(const void *p, unsigned long ip)
 {
 	struct smalloc_page *page = smalloc_ptr_to_page(p);
 	struct page *head = NULL;
@@ -328,7 +363,27 @@ void sfree_sensitive(const void *p)
 		smalloc_stat_count(SMALLOC_FOREIGN_FREE);
 		return;
 	}
-	sfree(p);
+	smalloc_free_one(p, ip);
+}
+
+/**
+ * sfree_sensitive - zero memory, then free it
+ * @p: as for sfree()
+ *
+ * For objects that held keys or other secrets: a block or large
+ * allocation of smalloc's is cleared whole with memzero_explicit() before
+ * the free; a kmalloc object goes to kfree_sensitive(), which clears it as
+ * KASAN allows (on 6.12 ksize() no longer unpoisons the slack beyond the
+ * request, so clearing ksize() bytes here would be an out-of-bounds
+ * write).  A pointer that is no live block (a double free) is not
+ * written: sfree() reports it.  Fires smalloc_free, as sfree() does.
+ *
+ * Context: as sfree().
+ */
+void sfree_sensitive(const void *p)
+{
+	trace_smalloc_free(_RET_IP_, p);
+	smalloc_free_sensitive(p, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(sfree_sensitive);
 
@@ -365,7 +420,8 @@ static void smalloc_rcu_batch_free(struct rcu_head *rcu)
 	struct smalloc_rcu_batch *b = container_of(rcu, struct smalloc_rcu_batch,
 						   rcu);
 
-	sfree_bulk(b->nr, b->ptrs);
+	trace_smalloc_rcu_batch(b->nr);
+	smalloc_free_bulk_untraced(b->nr, b->ptrs);
 	sfree(b);
 }
 
@@ -476,12 +532,27 @@ static void *smalloc_object_start(void *p)
 
 static void smalloc_rcu_head_free(struct rcu_head *head)
 {
-	sfree(smalloc_object_start(head));
+	smalloc_free_one(smalloc_object_start(head), _THIS_IP_);
 }
 
 static void smalloc_rcu_count_single(void)
 {
 	smalloc_stat_count(SMALLOC_RCU_SINGLE);
+}
+
+/*
+ * Queue @ptr (not NULL) for freeing after a grace period, its event fired:
+ * in a batch, or on its own @head when no batch can be had.
+ */
+static void smalloc_rcu_queue(void *ptr, struct rcu_head *head)
+{
+	if (likely(smalloc_rcu_batch_add(ptr)))
+		return;
+	smalloc_rcu_count_single();
+	if (smalloc_ptr_to_page(ptr) || smalloc_large_head(ptr))
+		call_rcu(head, smalloc_rcu_head_free);
+	else
+		smalloc_kfree_call_rcu(head, ptr);
 }
 
 /**
@@ -500,6 +571,7 @@ void smalloc_free_rcu(void *ptr, struct rcu_head *head)
 {
 	if (ZERO_OR_NULL_PTR(ptr))
 		return;
+	trace_smalloc_free_rcu(_RET_IP_, ptr);
 	if (unlikely(in_nmi())) {
 		/* head->func keeps @ptr until the irq_work runs. */
 		head->func = (rcu_callback_t)ptr;
@@ -507,13 +579,7 @@ void smalloc_free_rcu(void *ptr, struct rcu_head *head)
 		irq_work_queue(&smalloc_nmi_work);
 		return;
 	}
-	if (likely(smalloc_rcu_batch_add(ptr)))
-		return;
-	smalloc_rcu_count_single();
-	if (smalloc_ptr_to_page(ptr) || smalloc_large_head(ptr))
-		call_rcu(head, smalloc_rcu_head_free);
-	else
-		smalloc_kfree_call_rcu(head, ptr);
+	smalloc_rcu_queue(ptr, head);
 }
 EXPORT_SYMBOL_GPL(smalloc_free_rcu);
 
@@ -532,11 +598,12 @@ void smalloc_free_rcu_mightsleep(void *ptr)
 	might_sleep();
 	if (ZERO_OR_NULL_PTR(ptr))
 		return;
+	trace_smalloc_free_rcu(_RET_IP_, ptr);
 	if (likely(smalloc_rcu_batch_add(ptr)))
 		return;
 	smalloc_rcu_count_single();
 	synchronize_rcu();
-	sfree(ptr);
+	smalloc_free_one(ptr, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(smalloc_free_rcu_mightsleep);
 

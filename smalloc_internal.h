@@ -626,6 +626,7 @@ static __always_inline void smalloc_heap_free_block(struct smalloc_heap *heap,
 bool smalloc_is_kmalloc(const void *p);
 struct page *smalloc_large_head(const void *p);
 void smalloc_free_exit(void);
+void smalloc_free_bulk_untraced(size_t n, void **p);
 void smalloc_rcu_flush_heap(struct smalloc_heap *heap);
 void smalloc_rcu_work(struct work_struct *work);
 void smalloc_run_on_heaps_here(void (*fn)(struct smalloc_heap *heap));
@@ -689,5 +690,25 @@ bool smalloc_double_free(struct smalloc_page *page, void *block,
 /* debugfs (smalloc_debugfs.c). */
 void smalloc_debugfs_init(void);
 void smalloc_debugfs_exit(void);
+
+/*
+ * Tracepoints (smalloc_trace.h, defined in smalloc_trace.c).  The fast
+ * paths call trace_smalloc_*() with what they have at hand, so that the
+ * disabled event costs its static-key nop and nothing else.
+ */
+#include "smalloc_trace.h"
+
+/*
+ * smalloc_alloc for an object whose block size is not at hand (the slow,
+ * large and kmalloc paths): looked up only while the event is on.  A
+ * request of 0 bytes fires nothing, as with kmalloc.
+ */
+static inline void smalloc_trace_alloc(unsigned long ip, const void *p,
+				       size_t size, gfp_t gfp, int node)
+{
+	if (trace_smalloc_alloc_enabled() && size)
+		trace_smalloc_alloc(ip, p, size, smalloc_usable_size(p), gfp,
+				    node);
+}
 
 #endif /* _SMALLOC_INTERNAL_H */

@@ -283,6 +283,112 @@ poison_bad=$(stat_of poison_bad)
 expect "poison_bad is 0 (${poison_bad:-?})" [ "${poison_bad:-1}" -eq 0 ]
 fi
 
+if [ "$mode" = check ]; then
+section "tracepoints: events/smalloc/ through tracefs"
+# smalloc_modtest trace_objs=N: N smalloc()+sfree(), N/2 sfree_rcu(), one
+# smalloc_bulk()+sfree_bulk() of 100, one __GFP_ACCOUNT object (kmalloc's)
+# and sfree(NULL), from one task.  Which call fires which event:
+# Documentation/smalloc.rst, "Tracing".  The counts are checked against
+# the stats' deltas and against N.
+tr=/sys/kernel/tracing
+[ -e "$tr/trace" ] || mount -t tracefs nodev "$tr"
+ev=$tr/events/smalloc
+for e in smalloc_alloc smalloc_free smalloc_free_rcu smalloc_rcu_batch \
+	smalloc_alloc_bulk smalloc_free_bulk; do
+	expect "tracefs has the event smalloc:$e" [ -r "$ev/$e/format" ]
+done
+# fields FORMAT: the field lines of an event's format file.
+fields() {
+	grep '^[[:space:]]*field:' "$1" | grep -v 'field:unsigned short common_\|field:unsigned char common_\|field:int common_'
+}
+for f in call_site ptr bytes_req bytes_alloc gfp_flags node; do
+	expect "smalloc_alloc has kmem:kmalloc's field $f" \
+		grep -q "field:.*[[:space:]]$f;" "$ev/smalloc_alloc/format"
+done
+expect "smalloc_alloc's fields are kmem:kmalloc's (names, types, offsets)" \
+	[ "$(fields "$ev/smalloc_alloc/format")" = "$(fields "$tr/events/kmem/kmalloc/format")" ]
+expect "smalloc_free's fields are kmem:kfree's" \
+	[ "$(fields "$ev/smalloc_free/format")" = "$(fields "$tr/events/kmem/kfree/format")" ]
+failed0=$failed
+n=2000
+m=$((n / 2))
+k=100
+tstats() {
+	echo "$(($(stat_of alloc_fast) + $(stat_of alloc_slow) + $(stat_of large_alloc)))" \
+		"$(($(stat_of free_local) + $(stat_of free_remote) + $(stat_of free_delayed) + $(stat_of large_free) + $(stat_of foreign_free)))" \
+		"$(stat_of rcu_queued)" "$(stat_of rcu_single)" "$(stat_of rcu_batches)"
+}
+echo 8192 >"$tr/buffer_size_kb"
+echo >"$tr/trace"
+s0=$(tstats)
+echo 1 >"$ev/enable"
+expect "insmod smalloc_modtest.ko trace_objs=$n with events/smalloc enabled" \
+	insmod "$modtest_ko" trace_objs=$n
+echo 0 >"$ev/enable"
+s1=$(tstats)
+# Read while smalloc_modtest is loaded: %pS names its call sites then.
+cp "$tr/trace" /tmp/trace
+echo >"$tr/trace"
+expect "rmmod smalloc_modtest" rmmod smalloc_modtest
+# shellcheck disable=SC2086 # five numbers
+set -- $s0
+a0=$1 f0=$2 q0=$3 g0=$4 b0=$5
+# shellcheck disable=SC2086
+set -- $s1
+allocs=$(($1 - a0)) frees=$(($2 - f0)) queued=$(($3 - q0))
+single=$(($4 - g0)) batches=$(($5 - b0))
+# count EVENT: lines of EVENT in the trace.
+count() {
+	grep -c ": $1: " /tmp/trace
+}
+# count_from EVENT: of those, the ones whose call_site is the workload.
+count_from() {
+	grep ": $1: call_site=smt_trace_workload+" /tmp/trace | grep -c .
+}
+lost=$(cat "$tr"/per_cpu/cpu*/stats | awk '/^overrun:/ { s += $2 } END { print s + 0 }')
+expect "no event was lost (overrun $lost)" [ "$lost" -eq 0 ]
+expect "the stats saw the workload: allocations $allocs = $n + $m + $k + $batches rcu batches" \
+	[ "$allocs" -eq $((n + m + k + batches)) ]
+a=$(count smalloc_alloc)
+expect "smalloc_alloc fired once per object but the bulk's, plus the kmalloc one ($a = $allocs - $k + 1)" \
+	[ "$a" -eq $((allocs - k + 1)) ]
+a=$(count_from smalloc_alloc)
+expect "smalloc_alloc's call_site is the caller, smt_trace_workload, for the workload's $((n + m + 1)) ($a)" \
+	[ "$a" -eq $((n + m + 1)) ]
+a=$(grep ': smalloc_alloc: .* bytes_req=100 .*accounted=true' /tmp/trace | grep -c .)
+expect "the __GFP_ACCOUNT object, passed to kmalloc, fired smalloc_alloc with accounted=true ($a)" \
+	[ "$a" -eq 1 ]
+a=$(count smalloc_free)
+expect "smalloc_free fired once per sfree() call, sfree(NULL) included, not for bulk or RCU frees ($a = $frees - $k - $((queued + single)) + 1)" \
+	[ "$a" -eq $((frees - k - queued - single + 1)) ]
+a=$(count_from smalloc_free)
+expect "smalloc_free's call_site is smt_trace_workload for its $((n + 2)) sfree() calls ($a)" \
+	[ "$a" -eq $((n + 2)) ]
+a=$(count smalloc_free_rcu)
+expect "smalloc_free_rcu fired once per sfree_rcu() ($a = rcu_queued+rcu_single grew by $((queued + single)) = $m)" \
+	eval '[ "$a" -eq $((queued + single)) ] && [ "$a" -eq "$m" ]'
+a=$(count smalloc_rcu_batch)
+expect "smalloc_rcu_batch fired once per batch ($a = rcu_batches grew by $batches)" \
+	eval '[ "$a" -eq "$batches" ] && [ "$a" -gt 0 ]'
+a=$(grep ': smalloc_rcu_batch: ' /tmp/trace | sed 's/.*nr=//' | awk '{ s += $1 } END { print s + 0 }')
+expect "the batches' nr add up to rcu_queued's growth ($a = $queued)" \
+	[ "$a" -eq "$queued" ]
+a=$(grep ": smalloc_alloc_bulk: call_site=smt_trace_workload+.* bytes_req=128 bytes_alloc=128 .* nr_req=$k nr_done=$k" /tmp/trace | grep -c .)
+expect "smalloc_alloc_bulk fired once for the smalloc_bulk() of $k ($a)" \
+	eval '[ "$a" -eq 1 ] && [ "$(count smalloc_alloc_bulk)" -eq 1 ]'
+a=$(grep ": smalloc_free_bulk: call_site=smt_trace_workload+.* nr=$k" /tmp/trace | grep -c .)
+expect "smalloc_free_bulk fired once for the sfree_bulk() of $k ($a)" \
+	eval '[ "$a" -eq 1 ] && [ "$(count smalloc_free_bulk)" -eq 1 ]'
+if [ "$failed" -gt "$failed0" ]; then
+	echo "   events in the trace, and the first of each:"
+	grep ': smalloc_' /tmp/trace | awk '{ print $5 }' | sort | uniq -c | sed 's/^/   /'
+	for e in smalloc_alloc smalloc_free smalloc_free_rcu smalloc_rcu_batch \
+		smalloc_alloc_bulk smalloc_free_bulk; do
+		grep -m1 ": $e: " /tmp/trace | sed 's/^ */   | /'
+	done
+fi
+fi
+
 section "insmod smalloc_client.ko: requests allocated on CPU 0, freed on the others"
 remote0=$(stat_of free_remote)
 delayed0=$(stat_of free_delayed)

@@ -75,14 +75,23 @@ static noinline int smalloc_kmemleak_park(void)
 
 /*
  * kmemleak scans whole stacks, dead frames included: overwrite the part
- * smalloc_kmemleak_park() used, so that no stale copy of the object's
- * address keeps it referenced.
+ * the allocation used (kmemleak_alloc() saving its stack trace, several
+ * frames below, holds the address too), so that no stale copy of the
+ * object's address keeps it referenced.  4 KiB, 1 KiB per frame.
  */
-static noinline void smalloc_kmemleak_wipe_stack(void)
+static noinline void smalloc_kmemleak_wipe_frames(unsigned int depth)
 {
 	char buf[1024];
 
 	memzero_explicit(buf, sizeof(buf));
+	if (depth)
+		smalloc_kmemleak_wipe_frames(depth - 1);
+	barrier_data(buf);
+}
+
+static void smalloc_kmemleak_wipe_stack(void)
+{
+	smalloc_kmemleak_wipe_frames(3);
 }
 
 /* Not a pointer kmemleak could follow: the control leak's address, scrambled. */

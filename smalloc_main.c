@@ -700,3 +700,5 @@ module_exit(smalloc_exit);
 
 MODULE_DESCRIPTION("Per-CPU small-object allocator with a kmalloc-shaped API");
 MODULE_LICENSE("GPL");
+/* The one version: "make install", dkms.conf and "make deb" read it here. */
+MODULE_VERSION("0.1.0");

@@ -49,15 +49,21 @@ struct page *smalloc_large_head(const void *p)
 
 /*
  * Frees from NMI of what only the page allocator or kfree() can take (a
- * large allocation, a kmalloc object): neither is NMI-safe, so the object
+ * large allocation, a kmalloc object), and on a kmemleak kernel of blocks
+ * too (kmemleak_free() takes a lock): none is NMI-safe, so the object
  * is queued on a lock-free list, its first word the link, and an irq_work
  * (NMI-safe to queue) hands it to sfree() or sfree_sensitive() from
- * hardirq context as soon as the NMI returns.  Blocks need none of this:
- * their remote free is lock-free.
+ * hardirq context as soon as the NMI returns.  Blocks need none of this
+ * elsewhere: their remote free is lock-free.
  */
 static LLIST_HEAD(smalloc_nmi_frees);
 static LLIST_HEAD(smalloc_nmi_frees_sensitive);
 static LLIST_HEAD(smalloc_nmi_rcu);
+
+/* What the work finishes fired its event in the NMI: these fire none. */
+static void smalloc_free_one(const void *p, unsigned long ip);
+static void smalloc_free_sensitive(const void *p, unsigned long ip);
+static void smalloc_rcu_queue(void *ptr, struct rcu_head *head);
 
 static void smalloc_nmi_free_work(struct irq_work *work)
 {
@@ -66,19 +72,19 @@ static void smalloc_nmi_free_work(struct irq_work *work)
 	node = llist_del_all(&smalloc_nmi_frees);
 	for (; node; node = next) {
 		next = node->next;
-		sfree(node);
+		smalloc_free_one(node, _THIS_IP_);
 	}
 	node = llist_del_all(&smalloc_nmi_frees_sensitive);
 	for (; node; node = next) {
 		next = node->next;
-		sfree_sensitive(node);
+		smalloc_free_sensitive(node, _THIS_IP_);
 	}
 	node = llist_del_all(&smalloc_nmi_rcu);
 	for (; node; node = next) {
 		struct rcu_head *head = (struct rcu_head *)node;
 
 		next = node->next;
-		smalloc_free_rcu((void *)head->func, head);
+		smalloc_rcu_queue((void *)head->func, head);
 	}
 }
 
@@ -91,7 +97,8 @@ static DEFINE_IRQ_WORK(smalloc_nmi_work, smalloc_nmi_free_work);
  */
 static bool smalloc_free_from_nmi(const void *p, bool sensitive)
 {
-	if (!smalloc_large_head(p) && !smalloc_is_kmalloc(p))
+	if (!smalloc_large_head(p) && !smalloc_is_kmalloc(p) &&
+	    !(IS_ENABLED(CONFIG_DEBUG_KMEMLEAK) && smalloc_ptr_to_page(p)))
 		return false;
 	llist_add((struct llist_node *)p, sensitive ?
 		  &smalloc_nmi_frees_sensitive : &smalloc_nmi_frees);
@@ -176,14 +183,49 @@ static noinline void smalloc_free_checked(struct smalloc_page *page,
 					    ip);
 		return;
 	}
+	/* KASAN reports a freed block here; the check below contains it. */
+	smalloc_debug_check_free(page, block);
 	if (smalloc_block_maybe_free(page, block) &&
 	    smalloc_double_free(page, block, ip))
 		return;
-	if (static_branch_unlikely(&smalloc_poison))
+	/* kmemleak_free() may not be called from NMI. */
+	if (IS_ENABLED(CONFIG_DEBUG_KMEMLEAK) && unlikely(in_nmi())) {
+		smalloc_free_from_nmi(block, false);
+		return;
+	}
+	if (SMALLOC_DEBUG)
+		smalloc_debug_free(page, block);
+	else if (static_branch_unlikely(&smalloc_poison))
 		smalloc_poison_block(page, block);
 	else if (want_init_on_free())
 		memset(block, 0, page->block_size);
 	smalloc_free_block(page, block);
+}
+
+/*
+ * sfree() without its event, always by the checked path: for the paths
+ * that fire their own (bulk, RCU) or fired it already (from NMI).  @ip is
+ * the call site reports name.
+ */
+static void smalloc_free_one(const void *p, unsigned long ip)
+{
+	unsigned long priv = smalloc_ptr_private(p);
+
+	if (!(priv & SMALLOC_SPAN_TAG))
+		smalloc_free_other(p, ip);
+	else
+		smalloc_free_checked(smalloc_span_of(priv), (void *)p, ip);
+}
+
+/*
+ * sfree() while smalloc_free is enabled: the event, then the free by the
+ * checked path.  Out of line, so that the disabled event costs the fast
+ * path its static-key nop and nothing else.
+ */
+static noinline void smalloc_free_traced(const void *p, unsigned long ip)
+{
+	trace_smalloc_free(ip, p);
+	smalloc_free_one(p, ip);
 }
 
 /**
@@ -207,6 +249,10 @@ void sfree(const void *p)
 	struct smalloc_page *page;
 	void *block = (void *)p;
 
+	if (trace_smalloc_free_enabled()) {
+		smalloc_free_traced(p, _RET_IP_);
+		return;
+	}
 	if (unlikely(!(priv & SMALLOC_SPAN_TAG))) {
 		smalloc_free_other(p, _RET_IP_);
 		return;
@@ -217,7 +263,7 @@ void sfree(const void *p)
 	 * the checks are made again with their reports.  The fast path so
 	 * makes no call that returns here, and saves no registers.
 	 */
-	if (unlikely(!smalloc_block_plain(page, block) ||
+	if (unlikely(SMALLOC_DEBUG || !smalloc_block_plain(page, block) ||
 		     static_branch_unlikely(&smalloc_poison) ||
 		     want_init_on_free())) {
 		smalloc_free_checked(page, block, _RET_IP_);
@@ -227,26 +273,21 @@ void sfree(const void *p)
 }
 EXPORT_SYMBOL_GPL(sfree);
 
-/**
- * sfree_bulk - free many objects
- * @n: how many
- * @p: an array of @n pointers, each as for sfree()
- *
- * As kfree_bulk(): the objects may come from any pages, CPUs, sizes, or
- * from kmalloc.  Blocks are freed with the heap taken once per batch of up
- * to 32 (locally or remotely, as sfree() would); anything sfree() would
- * check or report goes through sfree() itself.
- *
- * Context: as sfree().
+/*
+ * sfree_bulk() without its event, for smalloc_bulk()'s failure and the
+ * RCU batches too: blocks are freed with the heap taken once per batch of
+ * up to 32 (locally or remotely, as sfree() would); anything sfree() would
+ * check or report goes through its checked path.  No object fires
+ * smalloc_free.
  */
-void sfree_bulk(size_t n, void **p)
+void smalloc_free_bulk_untraced(size_t n, void **p)
 {
 	size_t i = 0;
 
-	if (static_branch_unlikely(&smalloc_poison) || want_init_on_free() ||
-	    in_nmi()) {
+	if (SMALLOC_DEBUG || static_branch_unlikely(&smalloc_poison) ||
+	    want_init_on_free() || in_nmi()) {
 		for (; i < n; i++)
-			sfree(p[i]);
+			smalloc_free_one(p[i], _RET_IP_);
 		return;
 	}
 	while (i < n) {
@@ -266,10 +307,64 @@ void sfree_bulk(size_t n, void **p)
 		smalloc_heap_put(heap);
 		/* What the loop would not take: the checked path. */
 		if (i < end)
-			sfree(p[i++]);
+			smalloc_free_one(p[i++], _RET_IP_);
 	}
 }
+
+/* Clear a whole block or large allocation, KASAN's redzone included. */
+static void smalloc_clear_whole(const void *p, size_t size)
+{
+	kasan_disable_current();
+	memzero_explicit((void *)p, size);
+	kasan_enable_current();
+}
+
+/**
+ * sfree_bulk - free many objects
+ * @n: how many
+ * @p: an array of @n pointers, each as for sfree()
+ *
+ * As kfree_bulk(): the objects may come from any pages, CPUs, sizes, or
+ * from kmalloc, and the call fires one event (smalloc_free_bulk), none
+ * per object.  Blocks are freed with the heap taken once per batch of up
+ * to 32.
+ *
+ * Context: as sfree().
+ */
+void sfree_bulk(size_t n, void **p)
+{
+	trace_smalloc_free_bulk(_RET_IP_, n);
+	smalloc_free_bulk_untraced(n, p);
+}
 EXPORT_SYMBOL_GPL(sfree_bulk);
+
+/* sfree_sensitive() without its event; @ip for the reports. */
+static void smalloc_free_sensitive(const void *p, unsigned long ip)
+{
+	struct smalloc_page *page = smalloc_ptr_to_page(p);
+	struct page *head = NULL;
+
+	if (!page && !ZERO_OR_NULL_PTR(p))
+		head = smalloc_large_head(p);
+	if (page) {
+		if (smalloc_block_valid(page, p) &&
+		    !smalloc_block_maybe_free(page, p))
+			smalloc_clear_whole(p, page->block_size);
+	} else if (ZERO_OR_NULL_PTR(p)) {
+		return;
+	} else if (head) {
+		if (p == page_address(head))
+			smalloc_clear_whole(p, smalloc_large_size(head));
+	} else if (in_nmi()) {
+		if (smalloc_free_from_nmi(p, true))
+			return;
+	} else if (smalloc_is_kmalloc(p)) {
+		kfree_sensitive(p);
+		smalloc_stat_count(SMALLOC_FOREIGN_FREE);
+		return;
+	}
+	smalloc_free_one(p, ip);
+}
 
 /**
  * sfree_sensitive - zero memory, then free it
@@ -281,35 +376,14 @@ EXPORT_SYMBOL_GPL(sfree_bulk);
  * KASAN allows (on 6.12 ksize() no longer unpoisons the slack beyond the
  * request, so clearing ksize() bytes here would be an out-of-bounds
  * write).  A pointer that is no live block (a double free) is not
- * written: sfree() reports it.
+ * written: sfree() reports it.  Fires smalloc_free, as sfree() does.
  *
  * Context: as sfree().
  */
 void sfree_sensitive(const void *p)
 {
-	struct smalloc_page *page = smalloc_ptr_to_page(p);
-	struct page *head = NULL;
-
-	if (!page && !ZERO_OR_NULL_PTR(p))
-		head = smalloc_large_head(p);
-	if (page) {
-		if (smalloc_block_valid(page, p) &&
-		    !smalloc_block_maybe_free(page, p))
-			memzero_explicit((void *)p, page->block_size);
-	} else if (ZERO_OR_NULL_PTR(p)) {
-		return;
-	} else if (head) {
-		if (p == page_address(head))
-			memzero_explicit((void *)p, smalloc_large_size(head));
-	} else if (in_nmi()) {
-		if (smalloc_free_from_nmi(p, true))
-			return;
-	} else if (smalloc_is_kmalloc(p)) {
-		kfree_sensitive(p);
-		smalloc_stat_count(SMALLOC_FOREIGN_FREE);
-		return;
-	}
-	sfree(p);
+	trace_smalloc_free(_RET_IP_, p);
+	smalloc_free_sensitive(p, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(sfree_sensitive);
 
@@ -346,7 +420,8 @@ static void smalloc_rcu_batch_free(struct rcu_head *rcu)
 	struct smalloc_rcu_batch *b = container_of(rcu, struct smalloc_rcu_batch,
 						   rcu);
 
-	sfree_bulk(b->nr, b->ptrs);
+	trace_smalloc_rcu_batch(b->nr);
+	smalloc_free_bulk_untraced(b->nr, b->ptrs);
 	sfree(b);
 }
 
@@ -457,12 +532,27 @@ static void *smalloc_object_start(void *p)
 
 static void smalloc_rcu_head_free(struct rcu_head *head)
 {
-	sfree(smalloc_object_start(head));
+	smalloc_free_one(smalloc_object_start(head), _THIS_IP_);
 }
 
 static void smalloc_rcu_count_single(void)
 {
 	smalloc_stat_count(SMALLOC_RCU_SINGLE);
+}
+
+/*
+ * Queue @ptr (not NULL) for freeing after a grace period, its event fired:
+ * in a batch, or on its own @head when no batch can be had.
+ */
+static void smalloc_rcu_queue(void *ptr, struct rcu_head *head)
+{
+	if (likely(smalloc_rcu_batch_add(ptr)))
+		return;
+	smalloc_rcu_count_single();
+	if (smalloc_ptr_to_page(ptr) || smalloc_large_head(ptr))
+		call_rcu(head, smalloc_rcu_head_free);
+	else
+		smalloc_kfree_call_rcu(head, ptr);
 }
 
 /**
@@ -481,6 +571,7 @@ void smalloc_free_rcu(void *ptr, struct rcu_head *head)
 {
 	if (ZERO_OR_NULL_PTR(ptr))
 		return;
+	trace_smalloc_free_rcu(_RET_IP_, ptr);
 	if (unlikely(in_nmi())) {
 		/* head->func keeps @ptr until the irq_work runs. */
 		head->func = (rcu_callback_t)ptr;
@@ -488,13 +579,7 @@ void smalloc_free_rcu(void *ptr, struct rcu_head *head)
 		irq_work_queue(&smalloc_nmi_work);
 		return;
 	}
-	if (likely(smalloc_rcu_batch_add(ptr)))
-		return;
-	smalloc_rcu_count_single();
-	if (smalloc_ptr_to_page(ptr) || smalloc_large_head(ptr))
-		call_rcu(head, smalloc_rcu_head_free);
-	else
-		smalloc_kfree_call_rcu(head, ptr);
+	smalloc_rcu_queue(ptr, head);
 }
 EXPORT_SYMBOL_GPL(smalloc_free_rcu);
 
@@ -513,11 +598,12 @@ void smalloc_free_rcu_mightsleep(void *ptr)
 	might_sleep();
 	if (ZERO_OR_NULL_PTR(ptr))
 		return;
+	trace_smalloc_free_rcu(_RET_IP_, ptr);
 	if (likely(smalloc_rcu_batch_add(ptr)))
 		return;
 	smalloc_rcu_count_single();
 	synchronize_rcu();
-	sfree(ptr);
+	smalloc_free_one(ptr, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(smalloc_free_rcu_mightsleep);
 

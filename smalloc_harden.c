@@ -41,8 +41,11 @@ MODULE_PARM_DESC(random_order, "Carve new blocks in a random order (default on)"
  */
 void smalloc_poison_block(const struct smalloc_page *page, void *block)
 {
+	/* A free block: KASAN's shadow says so (smalloc_debug.c). */
+	kasan_disable_current();
 	memset(block + SMALLOC_POISON_START, POISON_FREE,
 	       page->block_size - SMALLOC_POISON_START);
+	kasan_enable_current();
 }
 
 /**
@@ -59,14 +62,19 @@ void smalloc_poison_block(const struct smalloc_page *page, void *block)
 void smalloc_poison_verify(const struct smalloc_page *page, void *block)
 {
 	u8 *start = block + SMALLOC_POISON_START;
-	u8 *bad = memchr_inv(start, POISON_FREE,
-			     page->block_size - SMALLOC_POISON_START);
+	u8 *bad, val = 0;
 
+	kasan_disable_current();
+	bad = memchr_inv(start, POISON_FREE,
+			 page->block_size - SMALLOC_POISON_START);
+	if (unlikely(bad))
+		val = *bad;
+	kasan_enable_current();
 	if (likely(!bad))
 		return;
 	smalloc_stat_count(SMALLOC_POISON_BAD);
 	pr_err_ratelimited("block %p (%u bytes) was written after it was freed: byte %td is %#x\n",
-			   block, page->block_size, bad - (u8 *)block, *bad);
+			   block, page->block_size, bad - (u8 *)block, val);
 }
 
 /**

@@ -172,10 +172,29 @@ struct smalloc_page {
  * block of its own page is almost certainly on a free list already
  * (smalloc_block_maybe_free()).
  */
+/*
+ * The first word of a block, which holds the encoded next pointer while
+ * the block is free.  On a KASAN kernel a free block is poisoned (see
+ * smalloc_debug.c) and these are the allocator's own accesses to it: not
+ * instrumented, as SLUB's free-pointer accesses are not (mm/Makefile
+ * builds slub.o without KASAN).  Elsewhere they are plain inline loads
+ * and stores.
+ */
+static __no_kasan_or_inline unsigned long smalloc_block_word(const void *block)
+{
+	return *(const unsigned long *)block;
+}
+
+static __no_kasan_or_inline void smalloc_block_set_word(void *block,
+							unsigned long v)
+{
+	*(unsigned long *)block = v;
+}
+
 static inline void *smalloc_block_next(const struct smalloc_page *page,
 				       const void *block)
 {
-	unsigned long v = *(const unsigned long *)block;
+	unsigned long v = smalloc_block_word(block);
 
 	return (void *)(v ^ page->key ^ swab((unsigned long)block));
 }
@@ -186,7 +205,7 @@ static inline void smalloc_block_set_next(const struct smalloc_page *page,
 	unsigned long v = (unsigned long)next ^ page->key ^
 			  swab((unsigned long)block);
 
-	*(unsigned long *)block = v;
+	smalloc_block_set_word(block, v);
 }
 
 /*
@@ -201,7 +220,7 @@ static __always_inline void *smalloc_page_pop(struct smalloc_page *page)
 
 	page->free = smalloc_block_next(page, block);
 	page->used++;
-	*(unsigned long *)block = 0;
+	smalloc_block_set_word(block, 0);
 	return block;
 }
 
@@ -607,6 +626,7 @@ static __always_inline void smalloc_heap_free_block(struct smalloc_heap *heap,
 bool smalloc_is_kmalloc(const void *p);
 struct page *smalloc_large_head(const void *p);
 void smalloc_free_exit(void);
+void smalloc_free_bulk_untraced(size_t n, void **p);
 void smalloc_rcu_flush_heap(struct smalloc_heap *heap);
 void smalloc_rcu_work(struct work_struct *work);
 void smalloc_run_on_heaps_here(void (*fn)(struct smalloc_heap *heap));
@@ -621,6 +641,46 @@ void smalloc_poison_set(bool on);
 void smalloc_harden_init(void);
 unsigned int smalloc_carve_stride(unsigned int n, unsigned int *start);
 
+/*
+ * Memory debuggers (smalloc_debug.c).  On a kernel built with generic
+ * KASAN, kmemleak or KMSAN every block passes through these hooks as it
+ * is handed out and given back (the fast paths go out of line for it);
+ * on any other kernel SMALLOC_DEBUG is 0 and they compile away.
+ */
+#if IS_ENABLED(CONFIG_KASAN_GENERIC) || IS_ENABLED(CONFIG_DEBUG_KMEMLEAK) || \
+	IS_ENABLED(CONFIG_KMSAN)
+#define SMALLOC_DEBUG	1
+void *smalloc_debug_alloc(const struct smalloc_page *page, void *block,
+			  size_t size, gfp_t gfp);
+bool smalloc_debug_check_free(const struct smalloc_page *page, void *block);
+void smalloc_debug_free(const struct smalloc_page *page, void *block);
+void smalloc_debug_resize(const struct smalloc_page *page, void *block,
+			  size_t size);
+void smalloc_debug_span_new(const struct smalloc_page *page);
+void smalloc_debug_large_alloc(void *p, size_t size, size_t alloc_size);
+#else
+#define SMALLOC_DEBUG	0
+static inline void *smalloc_debug_alloc(const struct smalloc_page *page,
+					void *block, size_t size, gfp_t gfp)
+{
+	return block;
+}
+
+static inline bool smalloc_debug_check_free(const struct smalloc_page *page,
+					    void *block)
+{
+	return true;
+}
+
+static inline void smalloc_debug_free(const struct smalloc_page *page,
+				      void *block) {}
+static inline void smalloc_debug_resize(const struct smalloc_page *page,
+					void *block, size_t size) {}
+static inline void smalloc_debug_span_new(const struct smalloc_page *page) {}
+static inline void smalloc_debug_large_alloc(void *p, size_t size,
+					     size_t alloc_size) {}
+#endif
+
 /* Bad input (smalloc_report.c). */
 void smalloc_report_invalid_free(const void *p, const char *why,
 				 unsigned long ip);
@@ -630,5 +690,25 @@ bool smalloc_double_free(struct smalloc_page *page, void *block,
 /* debugfs (smalloc_debugfs.c). */
 void smalloc_debugfs_init(void);
 void smalloc_debugfs_exit(void);
+
+/*
+ * Tracepoints (smalloc_trace.h, defined in smalloc_trace.c).  The fast
+ * paths call trace_smalloc_*() with what they have at hand, so that the
+ * disabled event costs its static-key nop and nothing else.
+ */
+#include "smalloc_trace.h"
+
+/*
+ * smalloc_alloc for an object whose block size is not at hand (the slow,
+ * large and kmalloc paths): looked up only while the event is on.  A
+ * request of 0 bytes fires nothing, as with kmalloc.
+ */
+static inline void smalloc_trace_alloc(unsigned long ip, const void *p,
+				       size_t size, gfp_t gfp, int node)
+{
+	if (trace_smalloc_alloc_enabled() && size)
+		trace_smalloc_alloc(ip, p, size, smalloc_usable_size(p), gfp,
+				    node);
+}
 
 #endif /* _SMALLOC_INTERNAL_H */

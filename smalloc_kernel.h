@@ -19,8 +19,11 @@
 #include <linux/gcd.h>
 #include <linux/gfp.h>
 #include <linux/irq_work.h>
+#include <linux/kasan.h>
+#include <linux/kasan-checks.h>
 #include <linux/kernel.h>
 #include <linux/kmemleak.h>
+#include <linux/kmsan-checks.h>
 #include <linux/list.h>
 #include <linux/llist.h>
 #include <linux/log2.h>

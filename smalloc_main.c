@@ -17,6 +17,7 @@
  *   smalloc_shrink.c   the shrinker
  *   smalloc_harden.c   optional poisoning, randomised carve order
  *   smalloc_stats.c    counters and debugfs
+ *   smalloc_trace.c    the tracepoints (smalloc_trace.h)
  *
  * Ownership
  * ---------
@@ -80,6 +81,25 @@
 /* Allocation                                                        */
 /* ---------------------------------------------------------------- */
 
+/*
+ * The fast path's block, poison-checked and zeroed as asked, and on a
+ * memory-debugging kernel shown to the debuggers (smalloc_debug.c); out
+ * of line, so that the fast path itself saves no registers.
+ */
+static noinline void *smalloc_alloc_prepare(struct smalloc_page *page,
+					    void *block, size_t size,
+					    gfp_t gfp)
+{
+	/* Our block pins the page: block_size is stable. */
+	if (SMALLOC_DEBUG)
+		return smalloc_debug_alloc(page, block, size, gfp);
+	if (static_branch_unlikely(&smalloc_poison))
+		smalloc_poison_verify(page, block);
+	if (want_init_on_alloc(gfp))
+		memset(block, 0, page->block_size);
+	return block;
+}
+
 static noinline void *smalloc_alloc_slow(size_t size, gfp_t gfp)
 {
 	void *block = smalloc_heap_alloc_slow(size, gfp);
@@ -90,26 +110,45 @@ static noinline void *smalloc_alloc_slow(size_t size, gfp_t gfp)
 	page = smalloc_ptr_to_page(block);
 	if (unlikely(!page))
 		return block;		/* kmalloc's: zeroed as asked */
-	if (static_branch_unlikely(&smalloc_poison))
-		smalloc_poison_verify(page, block);
-	if (want_init_on_alloc(gfp))
-		memset(block, 0, page->block_size);
-	return block;
+	return smalloc_alloc_prepare(page, block, size, gfp);
 }
 
 /*
- * The fast path's block, poison-checked and zeroed as asked; out of line,
- * so that the fast path itself saves no registers.
+ * The slow path for smalloc() and the other single-object calls: fires
+ * smalloc_alloc for the caller @ip.  smalloc_bulk() calls
+ * smalloc_alloc_slow() itself and fires its own event.
  */
-static noinline void *smalloc_alloc_prepare(struct smalloc_page *page,
-					    void *block, gfp_t gfp)
+static noinline void *smalloc_alloc_slow_trace(size_t size, gfp_t gfp,
+					       unsigned long ip)
 {
-	/* Our block pins the page: block_size is stable. */
-	if (static_branch_unlikely(&smalloc_poison))
-		smalloc_poison_verify(page, block);
-	if (want_init_on_alloc(gfp))
-		memset(block, 0, page->block_size);
+	void *block = smalloc_alloc_slow(size, gfp);
+
+	smalloc_trace_alloc(ip, block, size, gfp, NUMA_NO_NODE);
 	return block;
+}
+
+/* A request passed to kmalloc, with its smalloc_alloc event. */
+static noinline void *smalloc_alloc_kmalloc(size_t size, gfp_t gfp, int node,
+					    unsigned long ip)
+{
+	void *p = kmalloc_node(size, gfp, node);
+
+	smalloc_trace_alloc(ip, p, size, gfp, node);
+	return p;
+}
+
+/*
+ * The fast path's block while smalloc_alloc is enabled: the event, then
+ * as smalloc_alloc_prepare().  Out of line and tail-called, so that the
+ * disabled event costs the fast path its static-key nop and nothing else.
+ */
+static noinline void *smalloc_alloc_traced(struct smalloc_page *page,
+					   void *block, size_t size, gfp_t gfp,
+					   unsigned long ip)
+{
+	trace_smalloc_alloc(ip, block, size, page->block_size, gfp,
+			    NUMA_NO_NODE);
+	return smalloc_alloc_prepare(page, block, size, gfp);
 }
 
 /**
@@ -139,14 +178,14 @@ void *smalloc(size_t size, gfp_t gfp)
 
 	might_alloc(gfp);
 	if (unlikely(gfp & SMALLOC_GFP_KMALLOC))
-		return kmalloc(size, gfp);
+		return smalloc_alloc_kmalloc(size, gfp, NUMA_NO_NODE, _RET_IP_);
 
 	if (likely(size - 1 < SMALLOC_DIRECT_MAX))
 		slot = smalloc_direct_slot(size);
 	else if (size - 1 < SMALLOC_MAX_SIZE)
 		slot = smalloc_direct_big_slot(size);
 	else
-		return smalloc_alloc_slow(size, gfp);
+		return smalloc_alloc_slow_trace(size, gfp, _RET_IP_);
 
 	heap = smalloc_heap_get();
 	page = heap->direct[slot];
@@ -154,15 +193,17 @@ void *smalloc(size_t size, gfp_t gfp)
 		block = smalloc_page_pop(page);
 		smalloc_stat_inc(heap, SMALLOC_ALLOC_FAST);
 		smalloc_heap_put(heap);
-		if (static_branch_unlikely(&smalloc_poison))
-			return smalloc_alloc_prepare(page, block, gfp);
+		if (trace_smalloc_alloc_enabled())
+			return smalloc_alloc_traced(page, block, size, gfp, _RET_IP_);
+		if (SMALLOC_DEBUG || static_branch_unlikely(&smalloc_poison))
+			return smalloc_alloc_prepare(page, block, size, gfp);
 		/* memset() returns the block: a tail call. */
 		if (want_init_on_alloc(gfp))
 			return memset(block, 0, page->block_size);
 		return block;
 	}
 	smalloc_heap_put(heap);
-	return smalloc_alloc_slow(size, gfp);
+	return smalloc_alloc_slow_trace(size, gfp, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(smalloc);
 
@@ -232,13 +273,18 @@ EXPORT_SYMBOL_GPL(scalloc);
  */
 void *smalloc_node(size_t size, gfp_t gfp, int node)
 {
+	void *p;
+
 	if (node == NUMA_NO_NODE || node == numa_mem_id())
 		return smalloc(size, gfp);
 	might_alloc(gfp);
 	if (size > SMALLOC_MAX_SIZE && size <= SMALLOC_LARGE_MAX &&
-	    !(gfp & SMALLOC_GFP_KMALLOC) && !in_nmi())
-		return smalloc_large_alloc(size, gfp, node);
-	return kmalloc_node(size, gfp, node);
+	    !(gfp & SMALLOC_GFP_KMALLOC) && !in_nmi()) {
+		p = smalloc_large_alloc(size, gfp, node);
+		smalloc_trace_alloc(_RET_IP_, p, size, gfp, node);
+		return p;
+	}
+	return smalloc_alloc_kmalloc(size, gfp, node, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(smalloc_node);
 
@@ -353,23 +399,14 @@ EXPORT_SYMBOL_GPL(sstrndup);
 /* Bulk allocation                                                   */
 /* ---------------------------------------------------------------- */
 
-/**
- * smalloc_bulk - allocate many objects of one size
- * @size: bytes per object
- * @gfp: the type of memory to allocate, as for smalloc()
- * @n: how many objects
- * @p: an array of @n pointers, filled in
- *
- * As kmem_cache_alloc_bulk(): all or nothing.  Blocks are popped from the
- * class's page with the heap taken once per batch of up to 32, and
- * prepared (zeroed, poison-checked) after it is let go; when the page runs
- * dry the slow path refills it.  Requests smalloc() passes to kmalloc or
- * the page allocator are made one by one.
- *
- * Context: as smalloc().
- * Return: @n, or 0 (nothing allocated, @p undefined) on failure.
+/*
+ * smalloc_bulk() without its event: blocks are popped from the class's
+ * page with the heap taken once per batch of up to 32, and prepared
+ * (zeroed, poison-checked) after it is let go; when the page runs dry the
+ * slow path refills it.  Requests smalloc() passes to kmalloc or the page
+ * allocator are made one by one.  No object fires smalloc_alloc.
  */
-int smalloc_bulk(size_t size, gfp_t gfp, size_t n, void **p)
+static int smalloc_bulk_untraced(size_t size, gfp_t gfp, size_t n, void **p)
 {
 	unsigned int slot;
 	size_t i = 0;
@@ -379,7 +416,8 @@ int smalloc_bulk(size_t size, gfp_t gfp, size_t n, void **p)
 		return 0;
 	if (unlikely(size - 1 >= SMALLOC_MAX_SIZE || (gfp & SMALLOC_GFP_KMALLOC))) {
 		for (; i < n; i++) {
-			p[i] = smalloc(size, gfp);
+			p[i] = gfp & SMALLOC_GFP_KMALLOC ? kmalloc(size, gfp) :
+			       smalloc_alloc_slow(size, gfp);
 			if (ZERO_OR_NULL_PTR(p[i]) && size)
 				goto fail;
 		}
@@ -398,9 +436,11 @@ int smalloc_bulk(size_t size, gfp_t gfp, size_t n, void **p)
 		smalloc_heap_put(heap);
 		/* Our blocks pin the page: block_size is stable. */
 		for (; start < i; start++)
-			if (static_branch_unlikely(&smalloc_poison) ||
+			if (SMALLOC_DEBUG ||
+			    static_branch_unlikely(&smalloc_poison) ||
 			    want_init_on_alloc(gfp))
-				smalloc_alloc_prepare(page, p[start], gfp);
+				smalloc_alloc_prepare(page, p[start], size,
+						      gfp);
 		if (i < end) {
 			p[i] = smalloc_alloc_slow(size, gfp);
 			if (!p[i])
@@ -411,8 +451,33 @@ int smalloc_bulk(size_t size, gfp_t gfp, size_t n, void **p)
 	return n;
 
 fail:
-	sfree_bulk(i, p);
+	smalloc_free_bulk_untraced(i, p);
 	return 0;
+}
+
+/**
+ * smalloc_bulk - allocate many objects of one size
+ * @size: bytes per object
+ * @gfp: the type of memory to allocate, as for smalloc()
+ * @n: how many objects
+ * @p: an array of @n pointers, filled in
+ *
+ * As kmem_cache_alloc_bulk(): all or nothing, and one event for the call
+ * (smalloc_alloc_bulk), none per object.  Blocks are taken with the heap
+ * held once per batch of up to 32.
+ *
+ * Context: as smalloc().
+ * Return: @n, or 0 (nothing allocated, @p undefined) on failure.
+ */
+int smalloc_bulk(size_t size, gfp_t gfp, size_t n, void **p)
+{
+	int done = smalloc_bulk_untraced(size, gfp, n, p);
+
+	if (trace_smalloc_alloc_bulk_enabled())
+		trace_smalloc_alloc_bulk(_RET_IP_, size,
+					 done ? smalloc_usable_size(p[0]) : 0,
+					 gfp, n, done);
+	return done;
 }
 EXPORT_SYMBOL_GPL(smalloc_bulk);
 
@@ -515,14 +580,24 @@ void *srealloc(const void *p, size_t new_size, gfp_t gfp)
 		return NULL;
 	}
 	if (new_size <= ks) {
+		/* The slack is KASAN's redzone: smalloc's own write. */
+		kasan_disable_current();
 		if (want_init_on_alloc(gfp))
 			memset((void *)p + new_size, 0, ks - new_size);
+		kasan_enable_current();
+		if (page)
+			smalloc_debug_resize(page, (void *)p, new_size);
+		else
+			smalloc_debug_large_alloc((void *)p, new_size, ks);
 		return (void *)p;
 	}
 	n = smalloc(page ? smalloc_realloc_size(ks, new_size) : new_size, gfp);
 	if (!n)
 		return NULL;
+	/* The whole old block, redzone included, as krealloc() copies. */
+	kasan_disable_current();
 	memcpy(n, p, ks);
+	kasan_enable_current();
 	sfree(p);
 	return n;
 }
@@ -625,3 +700,5 @@ module_exit(smalloc_exit);
 
 MODULE_DESCRIPTION("Per-CPU small-object allocator with a kmalloc-shaped API");
 MODULE_LICENSE("GPL");
+/* The one version: "make install", dkms.conf and "make deb" read it here. */
+MODULE_VERSION("0.1.0");

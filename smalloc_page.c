@@ -95,7 +95,11 @@ static void smalloc_pfn_map_set(unsigned long pfn, unsigned long nr, bool on)
 
 int smalloc_page_cache_init(void)
 {
-	smalloc_page_cache = KMEM_CACHE(smalloc_page, 0);
+	/*
+	 * Not tracked by kmemleak: ->start points at a span's first block,
+	 * which would keep a leaked first block from being reported.
+	 */
+	smalloc_page_cache = KMEM_CACHE(smalloc_page, SLAB_NOLEAKTRACE);
 	return smalloc_page_cache ? 0 : -ENOMEM;
 }
 
@@ -277,13 +281,8 @@ struct smalloc_page *smalloc_page_new(unsigned int class, gfp_t gfp, int node)
 		.xthread_free	= ATOMIC_LONG_INIT(0),
 	};
 	smalloc_frames_bias(frames, 1UL << order, true);
-	/*
-	 * kmemleak neither tracks nor scans page-allocator memory: register
-	 * the span as one object it scans but never reports (min_count 0),
-	 * so that what smalloc blocks point to counts as referenced, as it
-	 * would in a kmalloc object.
-	 */
-	kmemleak_alloc(page->start, PAGE_SIZE << order, 0, gfp);
+	/* KASAN: no block is allocated yet; kmemleak tracks blocks. */
+	smalloc_debug_span_new(page);
 	smalloc_frames_set_private(frames, 1UL << order,
 				   (unsigned long)page | SMALLOC_SPAN_TAG);
 	smalloc_pfn_map_set(page_to_pfn(frames), 1UL << order, true);
@@ -303,7 +302,6 @@ void smalloc_page_release(struct smalloc_page *page)
 	long kfreed = smalloc_frames_kfreed(frames, 1UL << page->order);
 
 	WARN_ON_ONCE(page->used);
-	kmemleak_free(page->start);
 	smalloc_pfn_map_set(page_to_pfn(frames), 1UL << page->order, false);
 	smalloc_frames_set_private(frames, 1UL << page->order, 0);
 	if (unlikely(kfreed)) {
@@ -606,6 +604,7 @@ void *smalloc_large_alloc(size_t size, gfp_t gfp, int node)
 	page_ref_add(head, SMALLOC_REF_BIAS);
 	/* As kmalloc_large(): scanned, and reported if it leaks. */
 	kmemleak_alloc(page_address(head), size, 1, gfp);
+	smalloc_debug_large_alloc(page_address(head), size, PAGE_SIZE << order);
 	smalloc_pfn_map_set(page_to_pfn(head), 1, true);
 	atomic_long_inc(&smalloc_nr_large);
 	atomic_long_add(1L << order, &smalloc_large_frames);

@@ -18,6 +18,7 @@
  *   stats    one "name value" line per counter and gauge
  *   cpus     one line per CPU and context level: pages and counters
  *   classes  one line per size class: pages, blocks, fragmentation
+ *   info     smallocinfo's input: versioned tables, one snapshot (below)
  *   drain    write anything: give back every empty page of every CPU
  *   fail_pages  fault injection: the next N page allocations fail
  */
@@ -84,9 +85,14 @@ unsigned long smalloc_stat_sum(enum smalloc_stat item)
 /* Snapshots                                                         */
 /* ---------------------------------------------------------------- */
 
-/* used: live blocks; remote: freed remotely, not yet collected. */
+/*
+ * used: live blocks; remote: freed remotely, not yet collected; spans:
+ * descriptors; pages: their 4 KiB frames; capacity: blocks carved;
+ * reserved: blocks the spans can hold; bytes_used: used * block size.
+ */
 struct smalloc_page_sum {
 	unsigned long pages, full, retired, used, remote, capacity;
+	unsigned long spans, reserved, bytes_used;
 };
 
 struct smalloc_snap {
@@ -105,6 +111,10 @@ static void smalloc_sum_page(struct smalloc_page_sum *sum,
 	sum->used += page->used - remote;
 	sum->remote += remote;
 	sum->capacity += page->capacity;
+	sum->spans++;
+	sum->reserved += page->reserved;
+	sum->bytes_used += (unsigned long)(page->used - remote) *
+			   page->block_size;
 }
 
 /* Owner of @heap (or its CPU is dead): add its pages to @snap. */
@@ -289,6 +299,73 @@ static int classes_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(classes);
 
+/*
+ * "info": what tools/smalloc/smallocinfo reads, from one snapshot.  The
+ * first line names the format and its version; then tables separated by
+ * an empty line, each a header line of column names and rows of numbers
+ * (the heap table's second column is the context level's name):
+ *
+ *   smallocinfo 1
+ *
+ *   page_size pages_held large_live
+ *   4096 688 50
+ *
+ *   class size order spans pages full retired used remote carved reserved bytes_used
+ *   5 48 2 1 4 0 1 50 0 85 341 2400
+ *   ... one row per size class
+ *
+ *   cpu ctx spans pages full retired used remote carved reserved bytes_used
+ *   0 task 19 135 0 19 50 0 1357 3409 2400
+ *   ... one row per possible CPU and context level
+ *
+ * A table is known by its first column's name.  Columns may be added at
+ * the end of a table, and tables at the end of the file, without a new
+ * version; the version changes when a column changes meaning or goes.
+ * pages_held (frames of spans and of large allocations) is read just
+ * after the snapshot, so while smalloc is busy it need not match the sum
+ * of the tables' pages.  Documentation/smalloc.rst has every column.
+ */
+#define SMALLOC_INFO_VERSION	1
+
+static void info_row(struct seq_file *m, const struct smalloc_page_sum *s)
+{
+	seq_printf(m, " %lu %lu %lu %lu %lu %lu %lu %lu %lu\n", s->spans,
+		   s->pages, s->full, s->retired, s->used, s->remote,
+		   s->capacity, s->reserved, s->bytes_used);
+}
+
+static int info_show(struct seq_file *m, void *v)
+{
+	static const char sum_cols[] =
+		"spans pages full retired used remote carved reserved bytes_used";
+	struct smalloc_snap *snap = smalloc_snapshot();
+	unsigned int c, cpu;
+	int ctx;
+
+	if (!snap)
+		return -ENOMEM;
+	seq_printf(m, "smallocinfo %d\n\n", SMALLOC_INFO_VERSION);
+	seq_puts(m, "page_size pages_held large_live\n");
+	seq_printf(m, "%lu %ld %lu\n\n", PAGE_SIZE,
+		   atomic_long_read(&smalloc_nr_pages), smalloc_large_count());
+	seq_printf(m, "class size order %s\n", sum_cols);
+	for (c = 0; c < SMALLOC_NR_CLASSES; c++) {
+		seq_printf(m, "%u %u %u", c, smalloc_classes[c].size,
+			   smalloc_classes[c].order);
+		info_row(m, &snap->class[c]);
+	}
+	seq_printf(m, "\ncpu ctx %s\n", sum_cols);
+	for_each_possible_cpu(cpu) {
+		for (ctx = 0; ctx < SMALLOC_NR_CTX; ctx++) {
+			seq_printf(m, "%u %s", cpu, smalloc_ctx_names[ctx]);
+			info_row(m, &snap->heap[cpu * SMALLOC_NR_CTX + ctx]);
+		}
+	}
+	smalloc_snap_free(snap);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(info);
+
 static ssize_t drain_write(struct file *file, const char __user *buf,
 			   size_t count, loff_t *ppos)
 {
@@ -327,6 +404,8 @@ void smalloc_debugfs_init(void)
 			    &cpus_fops);
 	debugfs_create_file("classes", 0444, smalloc_debugfs_dir, NULL,
 			    &classes_fops);
+	debugfs_create_file("info", 0444, smalloc_debugfs_dir, NULL,
+			    &info_fops);
 	debugfs_create_file("drain", 0200, smalloc_debugfs_dir, NULL,
 			    &drain_fops);
 	debugfs_create_file_unsafe("fail_pages", 0600, smalloc_debugfs_dir,

@@ -22,7 +22,7 @@
  * (its address is kept, but only scrambled), which kmemleak must report.
  * Its report names smalloc_kmemleak_control_leak() only, is expected, and
  * does not fail the run; its absence does (the scan would be blind).
- * Without CONFIG_DEBUG_KMEMLEAK both cases are skipped.
+ * Without CONFIG_DEBUG_KMEMLEAK every case is skipped.
  *
  * This file is built as its own object, linked after smalloc.o so that
  * its suite runs after the smalloc suite (kunit/Kbuild, hooked into the
@@ -75,14 +75,23 @@ static noinline int smalloc_kmemleak_park(void)
 
 /*
  * kmemleak scans whole stacks, dead frames included: overwrite the part
- * smalloc_kmemleak_park() used, so that no stale copy of the object's
- * address keeps it referenced.
+ * the allocation used (kmemleak_alloc() saving its stack trace, several
+ * frames below, holds the address too), so that no stale copy of the
+ * object's address keeps it referenced.  4 KiB, 1 KiB per frame.
  */
-static noinline void smalloc_kmemleak_wipe_stack(void)
+static noinline void smalloc_kmemleak_wipe_frames(unsigned int depth)
 {
 	char buf[1024];
 
 	memzero_explicit(buf, sizeof(buf));
+	if (depth)
+		smalloc_kmemleak_wipe_frames(depth - 1);
+	barrier_data(buf);
+}
+
+static void smalloc_kmemleak_wipe_stack(void)
+{
+	smalloc_kmemleak_wipe_frames(3);
 }
 
 /* Not a pointer kmemleak could follow: the control leak's address, scrambled. */
@@ -131,9 +140,46 @@ static void kmemleak_reports_a_real_leak(struct kunit *test)
 		   SMALLOC_KMEMLEAK_SIZE, smalloc_kmemleak_control_tag);
 }
 
+/*
+ * The third case leaks an smalloc() object: smalloc registers each block
+ * with kmemleak (smalloc_debug.c), so it must be reported, with a
+ * backtrace through smalloc's allocation path to
+ * smalloc_kmemleak_smalloc_leak().  Its size is not a kmalloc size: a
+ * 200-byte block of the 224-byte class.
+ */
+static unsigned long smalloc_kmemleak_hidden_block;
+
+static const char smalloc_kmemleak_block_tag[] = "smalloc kmemleak block control";
+
+static noinline int smalloc_kmemleak_smalloc_leak(void)
+{
+	char *obj = smalloc(200, GFP_KERNEL | __GFP_ZERO);
+
+	if (!obj)
+		return -ENOMEM;
+	strscpy(obj, smalloc_kmemleak_block_tag, 200);
+	WRITE_ONCE(smalloc_kmemleak_hidden_block,
+		   (unsigned long)obj ^ SMALLOC_KMEMLEAK_SCRAMBLE);
+	return 0;
+}
+
+static void kmemleak_reports_a_leaked_smalloc_object(struct kunit *test)
+{
+	if (!IS_ENABLED(CONFIG_DEBUG_KMEMLEAK))
+		kunit_skip(test, "needs CONFIG_DEBUG_KMEMLEAK");
+	if (READ_ONCE(smalloc_kmemleak_hidden_block))
+		kunit_skip(test, "already leaked");
+
+	KUNIT_ASSERT_EQ(test, smalloc_kmemleak_smalloc_leak(), 0);
+	smalloc_kmemleak_wipe_stack();
+	kunit_info(test, "smalloc kmemleak block control: leaked a 200-byte smalloc object (\"%s\"); the scan after the suites must report it\n",
+		   smalloc_kmemleak_block_tag);
+}
+
 static struct kunit_case smalloc_kmemleak_test_cases[] = {
 	KUNIT_CASE(kmemleak_scans_pointers_in_smalloc_blocks),
 	KUNIT_CASE(kmemleak_reports_a_real_leak),
+	KUNIT_CASE(kmemleak_reports_a_leaked_smalloc_object),
 	{}
 };
 

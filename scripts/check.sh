@@ -10,7 +10,8 @@
 #             benchmark pictures drawn from fixtures (tests/plot/check.sh)
 #   user      the allocator sources in user space (tools/testing/smalloc):
 #             the KUnit suite and harness tests under ASan+UBSan and TSan,
-#             a TSan remote-free stress, a bounded libFuzzer run
+#             a TSan remote-free stress, a bounded libFuzzer run; and
+#             smallocinfo against its fixtures (tools/smalloc)
 #   kunit     the KUnit suites under kunit_tool in QEMU (-smp 4, KASAN,
 #             lockdep, DEBUG_ATOMIC_SLEEP, DEBUG_PREEMPT, DEBUG_LIST); a
 #             lockdep, sleep-in-atomic or WARNING report naming smalloc in
@@ -29,6 +30,9 @@
 #             interval_tree_test, test_printf, test_scanf) built stock,
 #             switched by include/smalloc_kmalloc.h and converted by
 #             scripts/coccinelle/smalloc.cocci, all run in one 6.12 boot
+#   dkms      scripts/dkms-test.sh: make deb, dpkg -i it (DKMS builds
+#             smalloc.ko for 6.12), modprobe the DKMS build and a client
+#             built against the installed headers in a 6.12 boot, remove
 #
 # CHECK_ONLY="build style" runs a subset.  Exits non-zero if any step fails.
 # The soak and the module-mode test each keep one host CPU busy (single-
@@ -38,7 +42,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$repo"
 
-steps=${CHECK_ONLY:-build style user kunit kcsan modtest realclients soak}
+steps=${CHECK_ONLY:-build style user kunit kcsan modtest realclients soak dkms}
 passed=0
 failed=0
 summary=()
@@ -83,7 +87,8 @@ step_style() {
 }
 
 step_user() {
-	make -C tools/testing/smalloc check
+	make -C tools/testing/smalloc check &&
+		make -C tools/smalloc check
 }
 
 step_kunit() {
@@ -97,6 +102,10 @@ step_kcsan() {
 
 step_realclients() {
 	MODTEST_KERNEL=6.12 scripts/qemu-modtest.sh realclients
+}
+
+step_dkms() {
+	scripts/dkms-test.sh
 }
 
 step_soak() {

@@ -3,7 +3,8 @@
 #
 # Install the Debian packages smalloc's build and tests need: the 6.12
 # kernel (image, headers, source) and bookworm's default 6.1 kernel (image,
-# headers), QEMU, busybox and the kernel build tools.  Idempotent:
+# headers), QEMU, busybox, the kernel build tools, dkms and gnuplot (the
+# benchmark pictures).  Idempotent:
 # when everything is present it prints nothing and returns at once.
 # Nothing but Debian packages is fetched.
 #
@@ -21,6 +22,7 @@ pkgs=(
 	busybox-static
 	build-essential bc flex bison libelf-dev libssl-dev dwarves
 	sparse cpio kmod xz-utils python3 rsync perl coccinelle
+	dkms
 	gnuplot-nox
 )
 [ $# -gt 0 ] && pkgs=("$@")

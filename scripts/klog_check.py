@@ -30,11 +30,17 @@ smalloc's functions are the text symbols defined in the objects under
 vmlinux also defines elsewhere.  Reports that do not name smalloc are
 counted and listed by title, not failed.
 
-Two KUnit cases are controls, so that a blind detector cannot pass for a
+Some KUnit cases are controls, so that a blind detector cannot pass for a
 clean run: kunit/smalloc_kcsan_test.c races on purpose and
-kunit/smalloc_kmemleak_test.c leaks on purpose.  A report that names
-only their functions is expected, not a failure; once a control's info
-line (CONTROLS below) is in the log, the absence of its report fails.
+kunit/smalloc_kmemleak_test.c leaks a kmalloc object and an smalloc
+object on purpose.  A report that names only their functions (and, for
+the smalloc leak, smalloc's allocation path) is expected, not a failure;
+once a control's info line (CONTROLS below) is in the log, the absence of
+its report fails.
+
+KASAN reports between the markers kunit/smalloc_kasan_expect.h prints
+were asked for by a KUnit case (kunit/smalloc_kasan_test.c), which itself
+fails unless they happened; they are counted, not failed.
 """
 
 import argparse
@@ -62,16 +68,27 @@ ENTRY = re.compile(r'^\s*asm_(sysvec_|common_interrupt|exc_)')
 KCSAN_FRAMES = 3
 MAX_LINES = 300
 
-# kind: (the info line the control case prints, the functions it names)
-CONTROLS = {
-    'KCSAN': ('smalloc KCSAN control: raced',
-              {'smalloc_race_control_write', 'smalloc_race_control_read',
-               'smalloc_race_control_writer', 'smalloc_race_control_reader',
-               'kcsan_reports_a_real_race'}),
-    'kmemleak': ('smalloc kmemleak control: leaked',
-                 {'smalloc_kmemleak_control_leak',
-                  'kmemleak_reports_a_real_leak'}),
-}
+# (kind, the info line the control case prints, the control's own
+# functions, other smalloc functions its report may name).  A report of
+# that kind is the control's if it names one of the control's own
+# functions and nothing else of smalloc's but the others.
+SMALLOC_ALLOC_PATH = {'smalloc', 'smalloc_alloc_prepare', 'smalloc_alloc_slow',
+                      'smalloc_heap_alloc_slow', 'smalloc_debug_alloc'}
+CONTROLS = [
+    ('KCSAN', 'smalloc KCSAN control: raced',
+     {'smalloc_race_control_write', 'smalloc_race_control_read',
+      'smalloc_race_control_writer', 'smalloc_race_control_reader',
+      'kcsan_reports_a_real_race'}, set()),
+    ('kmemleak', 'smalloc kmemleak control: leaked',
+     {'smalloc_kmemleak_control_leak', 'kmemleak_reports_a_real_leak'}, set()),
+    ('kmemleak', 'smalloc kmemleak block control: leaked',
+     {'smalloc_kmemleak_smalloc_leak', 'kmemleak_reports_a_leaked_smalloc_object'},
+     SMALLOC_ALLOC_PATH),
+]
+# KASAN reports between these two lines (kunit/smalloc_kasan_expect.h)
+# were asked for by a KUnit case, which checks that they happened.
+KASAN_EXPECT_BEGIN = 'SMALLOC-KASAN-EXPECT-BEGIN'
+KASAN_EXPECT_END = re.compile(r'^SMALLOC-KASAN-EXPECT-END (\d+)$')
 
 
 def base(name):
@@ -124,13 +141,24 @@ def named(names, syms):
     return sorted({base(n) for n in names if base(n) in syms})
 
 
+def control_of(kind, hits):
+    """The CONTROLS entry a report of @kind naming @hits belongs to."""
+    for ctl in CONTROLS:
+        if ctl[0] == kind and set(hits) & ctl[2] and set(hits) <= ctl[2] | ctl[3]:
+            return ctl
+    return None
+
+
+KINDS = {ctl[0] for ctl in CONTROLS} | {'other'}
+
+
 class Report:
-    def __init__(self, kind, lines, hits):
+    def __init__(self, kind, lines, hits, expected=False):
         self.kind = kind
         self.lines = lines
         self.hits = hits
-        ctl = CONTROLS.get(kind)
-        self.control = bool(hits) and ctl is not None and set(hits) <= ctl[1]
+        self.ctl = control_of(kind, hits) if hits else None
+        self.control = self.ctl is not None or expected
 
     @property
     def title(self):
@@ -162,7 +190,7 @@ def kcsan_report(lines, i, syms):
     return Report('KCSAN', body, named(names, syms)), end + 1
 
 
-def other_report(lines, i, syms):
+def other_report(lines, i, syms, expected=False):
     end = i + 1
     while end < len(lines) and end - i < MAX_LINES:
         line = lines[end]
@@ -179,7 +207,7 @@ def other_report(lines, i, syms):
         if ENTRY.match(line):
             context = body[:k]
             break
-    return Report('other', body, named(frames(context), syms)), end
+    return Report('other', body, named(frames(context), syms), expected), end
 
 
 def kmemleak_reports(section, syms):
@@ -198,10 +226,17 @@ def scan(lines, syms, want_kmemleak):
     reports = []
     problems = []
     kml = None
+    in_expect = False
     i = 0
     while i < len(lines):
         line = lines[i]
-        if line == 'SMALLOC-KMEMLEAK-BEGIN':
+        if line == KASAN_EXPECT_BEGIN:
+            in_expect = True
+            i += 1
+        elif KASAN_EXPECT_END.match(line):
+            in_expect = False
+            i += 1
+        elif line == 'SMALLOC-KMEMLEAK-BEGIN':
             end = i + 1
             while end < len(lines) and lines[end] != 'SMALLOC-KMEMLEAK-END':
                 end += 1
@@ -217,7 +252,8 @@ def scan(lines, syms, want_kmemleak):
             r, i = kcsan_report(lines, i, syms)
             reports.append(r)
         elif OTHER_HEADER.match(line):
-            r, i = other_report(lines, i, syms)
+            r, i = other_report(lines, i, syms,
+                                in_expect and line.startswith('BUG: KASAN: '))
             reports.append(r)
         else:
             i += 1
@@ -242,14 +278,20 @@ def main():
     reports, problems = scan(lines, syms, args.kmemleak)
 
     ours = [r for r in reports if r.hits and not r.control]
-    for kind, (marker, _) in CONTROLS.items():
+    for ctl in CONTROLS:
+        kind, marker = ctl[0], ctl[1]
         ran = any(marker in line for line in lines)
-        seen = sum(r.control for r in reports if r.kind == kind)
+        seen = sum(r.ctl is ctl for r in reports)
         if ran and not seen:
-            problems.append(f'the {kind} control ran but no {kind} report names it: '
+            problems.append(f'the control "{marker}" ran but no {kind} report names it: '
                             f'the {kind} check is blind')
         elif ran:
-            print(f'klog: the {kind} control was reported ({seen}x), as it must be')
+            print(f'klog: the control "{marker}" was reported ({seen}x), as it must be')
+    expected = [r for r in reports if r.control and r.ctl is None]
+    asked = sum(int(m.group(1)) for m in map(KASAN_EXPECT_END.match, lines) if m)
+    if expected or asked:
+        print(f'klog: {len(expected)} KASAN report(s) asked for by KUnit cases '
+              f'(they counted {asked}), not failures')
     for r in ours:
         print(f'klog: {r.kind} report naming smalloc ({", ".join(r.hits)}):')
         for line in r.lines:
@@ -264,7 +306,7 @@ def main():
     for p in problems:
         print(f'klog: {p}')
     summary = ', '.join(f'{kind} {counts[kind]} ({counts_ours[kind]} naming smalloc'
-                        f'{", controls excluded" if kind in CONTROLS else ""})'
+                        f'{", controls excluded" if kind in KINDS else ""})'
                         for kind in ('KCSAN', 'kmemleak', 'other')
                         if kind != 'kmemleak' or args.kmemleak)
     print(f'klog: {len(syms)} smalloc symbols ({len(ambiguous)} ambiguous names '

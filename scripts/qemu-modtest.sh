@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Module-mode test: build smalloc.ko (W=1), tests/modtest/smalloc_modtest.ko
-# and samples/smalloc_client/smalloc_client.ko,
-# boot Debian's 6.12 kernel in QEMU (TCG, 4 CPUs) from a busybox initramfs
+# Module-mode test: build smalloc.ko (W=1), tests/modtest/smalloc_modtest.ko,
+# samples/smalloc_client/smalloc_client.ko and tools/smalloc/smallocinfo
+# (static), boot Debian's 6.12 kernel in QEMU (TCG, 4 CPUs) from a busybox initramfs
 # built on the fly that carries both modules and tests/guest/modtest.sh,
 # run the guest checks and exit 0 only if the guest printed the PASS marker
 # (and no FAIL marker) before the timeout.
@@ -65,6 +65,8 @@ make -C "$repo" KDIR="$KDIR" W=1
 make -C "$repo/tests/modtest" KDIR="$KDIR" W=1
 make -C "$repo/samples/smalloc_client" KDIR="$KDIR" W=1
 make -C "$repo/tests/switched" KDIR="$KDIR" W=1
+# smallocinfo, static: the busybox guest has no shared libraries.
+make -C "$repo/tools/smalloc" static
 
 for ko in "$repo/smalloc.ko" "$repo/tests/modtest/smalloc_modtest.ko" \
 	  "$repo/samples/smalloc_client/smalloc_client.ko" \
@@ -86,6 +88,7 @@ busybox_root "$root"
 mkdir -p "$root/modtest"
 install -m 0755 "$repo/tests/guest/init.sh" "$root/init"
 install -m 0755 "$repo/tests/guest/modtest.sh" "$root/modtest/modtest.sh"
+install -m 0755 "$repo/tools/smalloc/smallocinfo-static" "$root/modtest/smallocinfo"
 install -m 0644 "$repo/smalloc.ko" "$repo/tests/modtest/smalloc_modtest.ko" \
 	"$repo/samples/smalloc_client/smalloc_client.ko" \
 	"$repo/tests/switched/smalloc_switched.ko" "$root/modtest/"

@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Guest side of scripts/qemu-modtest.sh: load smalloc.ko and the workload
-# module smalloc_modtest.ko, check smalloc's debugfs stats, drain, unload,
-# check the kernel log.  POSIX sh for busybox.
+# module smalloc_modtest.ko, check smalloc's debugfs stats and that
+# smallocinfo's totals agree with them, drain, unload, check the kernel
+# log.  POSIX sh for busybox.
 #
-#   modtest.sh check|demo [DIR]     (DIR holds the .ko files, default /modtest)
+#   modtest.sh check|demo [DIR]     (DIR holds the .ko files and smallocinfo,
+#                                    default /modtest)
 #
 # check: every check, terse.  demo: the same run with readable output
 # (kernel, CPUs, smalloc's log lines, the stats) and without the
@@ -19,6 +21,7 @@ smalloc_ko=$dir/smalloc.ko
 modtest_ko=$dir/smalloc_modtest.ko
 client_ko=$dir/smalloc_client.ko
 switched_ko=$dir/smalloc_switched.ko
+smallocinfo=$dir/smallocinfo
 dbg=/sys/kernel/debug/smalloc
 start_mark="smalloc-modtest: checks start"
 # Kernel log lines that must not appear once the modules are in play.
@@ -117,6 +120,64 @@ table_parse() {
 col_sum() {
 	awk -v n="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == n) c = i; next }
 	{ s += $c } END { print s + 0 }' "$1"
+}
+
+# si_run: run smallocinfo once into /tmp/si.out (shown in demo mode).
+si_run() {
+	"$smallocinfo" "$@" >/tmp/si.out 2>/tmp/si.err
+	si_rc=$?
+	show </tmp/si.out
+	cat /tmp/si.err
+	return $si_rc
+}
+
+# si_total LABEL [N]: the N-th (default first) number after the colon of
+# the header line "LABEL ...: ..." of smallocinfo's last output.
+si_total() {
+	awk -v l="$1" -v n="${2:-1}" 'index($0, " " l) == 1 {
+		sub(/^[^:]*: */, ""); gsub(/[^0-9.]+/, " "); split($0, f, " ")
+		print f[n] + 0; exit }' /tmp/si.out
+}
+
+# si_col TABLE COLUMN: the sum of COLUMN in smallocinfo's table whose
+# header starts with TABLE (SIZE, CPU or CONTEXT).
+si_col() {
+	awk -v t="$1" -v n="$2" '$1 == t { c = 0; for (i = 1; i <= NF; i++) if ($i == n) c = i; in_t = 1; next }
+	NF == 0 || /^\(/ { in_t = 0 }
+	in_t && c { s += $c } END { print s + 0 }' /tmp/si.out
+}
+
+# si_is WHAT GOT WANT: ok if smallocinfo's GOT equals WANT from debugfs.
+si_is() {
+	expect "smallocinfo: $1 $2 = $3" [ "$2" = "$3" ]
+}
+
+# si_agrees: smallocinfo's totals and tables agree with the raw debugfs
+# files read just before (nothing runs, so the snapshots agree).
+si_agrees() {
+	used=$(stat_of blocks_used)
+	spans_pages=$(col_sum "$dbg/classes" pages)
+	expect "smallocinfo runs (exit status 0)" si_run
+	si_is "objects used (blocks_used)" "$(si_total "Objects used")" "$used"
+	si_is "objects carved (classes capacity)" "$(si_total "Objects carved")" \
+		"$(col_sum "$dbg/classes" capacity)"
+	expect "smallocinfo: objects total $(si_total "Objects used" 2) >= carved" \
+		[ "$(si_total "Objects used" 2)" -ge "$(si_total "Objects carved")" ]
+	si_is "pages in spans (classes pages)" "$(si_total "Pages in spans")" "$spans_pages"
+	si_is "pages held (pages_held)" "$(si_total "Pages held")" "$(stat_of pages_held)"
+	si_is "large allocations live (large_live)" "$(si_total "Pages held" 3)" \
+		"$(stat_of large_live)"
+	si_is "remote frees pending (blocks_remote)" "$(si_total "Remote frees")" \
+		"$(stat_of blocks_remote)"
+	si_is "class rows' USED (blocks_used)" "$(si_col SIZE USED)" "$used"
+	si_is "class rows' PAGES (classes pages)" "$(si_col SIZE PAGES)" "$spans_pages"
+	si_is "CPU rows' PAGES (cpus pages)" "$(si_col CPU PAGES)" \
+		"$(col_sum "$dbg/cpus" pages)"
+	si_is "CPU rows' REMOTE (cpus remote)" "$(si_col CPU REMOTE)" \
+		"$(col_sum "$dbg/cpus" remote)"
+	si_is "CONTEXT rows' USED (cpus used)" "$(si_col CONTEXT USED)" \
+		"$(col_sum "$dbg/cpus" used)"
+	si_is "CONTEXT rows' PAGES (classes pages)" "$(si_col CONTEXT PAGES)" "$spans_pages"
 }
 
 ncpus=$(grep -c '^processor' /proc/cpuinfo)
@@ -222,6 +283,112 @@ poison_bad=$(stat_of poison_bad)
 expect "poison_bad is 0 (${poison_bad:-?})" [ "${poison_bad:-1}" -eq 0 ]
 fi
 
+if [ "$mode" = check ]; then
+section "tracepoints: events/smalloc/ through tracefs"
+# smalloc_modtest trace_objs=N: N smalloc()+sfree(), N/2 sfree_rcu(), one
+# smalloc_bulk()+sfree_bulk() of 100, one __GFP_ACCOUNT object (kmalloc's)
+# and sfree(NULL), from one task.  Which call fires which event:
+# Documentation/smalloc.rst, "Tracing".  The counts are checked against
+# the stats' deltas and against N.
+tr=/sys/kernel/tracing
+[ -e "$tr/trace" ] || mount -t tracefs nodev "$tr"
+ev=$tr/events/smalloc
+for e in smalloc_alloc smalloc_free smalloc_free_rcu smalloc_rcu_batch \
+	smalloc_alloc_bulk smalloc_free_bulk; do
+	expect "tracefs has the event smalloc:$e" [ -r "$ev/$e/format" ]
+done
+# fields FORMAT: the field lines of an event's format file.
+fields() {
+	grep '^[[:space:]]*field:' "$1" | grep -v 'field:unsigned short common_\|field:unsigned char common_\|field:int common_'
+}
+for f in call_site ptr bytes_req bytes_alloc gfp_flags node; do
+	expect "smalloc_alloc has kmem:kmalloc's field $f" \
+		grep -q "field:.*[[:space:]]$f;" "$ev/smalloc_alloc/format"
+done
+expect "smalloc_alloc's fields are kmem:kmalloc's (names, types, offsets)" \
+	[ "$(fields "$ev/smalloc_alloc/format")" = "$(fields "$tr/events/kmem/kmalloc/format")" ]
+expect "smalloc_free's fields are kmem:kfree's" \
+	[ "$(fields "$ev/smalloc_free/format")" = "$(fields "$tr/events/kmem/kfree/format")" ]
+failed0=$failed
+n=2000
+m=$((n / 2))
+k=100
+tstats() {
+	echo "$(($(stat_of alloc_fast) + $(stat_of alloc_slow) + $(stat_of large_alloc)))" \
+		"$(($(stat_of free_local) + $(stat_of free_remote) + $(stat_of free_delayed) + $(stat_of large_free) + $(stat_of foreign_free)))" \
+		"$(stat_of rcu_queued)" "$(stat_of rcu_single)" "$(stat_of rcu_batches)"
+}
+echo 8192 >"$tr/buffer_size_kb"
+echo >"$tr/trace"
+s0=$(tstats)
+echo 1 >"$ev/enable"
+expect "insmod smalloc_modtest.ko trace_objs=$n with events/smalloc enabled" \
+	insmod "$modtest_ko" trace_objs=$n
+echo 0 >"$ev/enable"
+s1=$(tstats)
+# Read while smalloc_modtest is loaded: %pS names its call sites then.
+cp "$tr/trace" /tmp/trace
+echo >"$tr/trace"
+expect "rmmod smalloc_modtest" rmmod smalloc_modtest
+# shellcheck disable=SC2086 # five numbers
+set -- $s0
+a0=$1 f0=$2 q0=$3 g0=$4 b0=$5
+# shellcheck disable=SC2086
+set -- $s1
+allocs=$(($1 - a0)) frees=$(($2 - f0)) queued=$(($3 - q0))
+single=$(($4 - g0)) batches=$(($5 - b0))
+# count EVENT: lines of EVENT in the trace.
+count() {
+	grep -c ": $1: " /tmp/trace
+}
+# count_from EVENT: of those, the ones whose call_site is the workload.
+count_from() {
+	grep ": $1: call_site=smt_trace_workload+" /tmp/trace | grep -c .
+}
+lost=$(cat "$tr"/per_cpu/cpu*/stats | awk '/^overrun:/ { s += $2 } END { print s + 0 }')
+expect "no event was lost (overrun $lost)" [ "$lost" -eq 0 ]
+expect "the stats saw the workload: allocations $allocs = $n + $m + $k + $batches rcu batches" \
+	[ "$allocs" -eq $((n + m + k + batches)) ]
+a=$(count smalloc_alloc)
+expect "smalloc_alloc fired once per object but the bulk's, plus the kmalloc one ($a = $allocs - $k + 1)" \
+	[ "$a" -eq $((allocs - k + 1)) ]
+a=$(count_from smalloc_alloc)
+expect "smalloc_alloc's call_site is the caller, smt_trace_workload, for the workload's $((n + m + 1)) ($a)" \
+	[ "$a" -eq $((n + m + 1)) ]
+a=$(grep ': smalloc_alloc: .* bytes_req=100 .*accounted=true' /tmp/trace | grep -c .)
+expect "the __GFP_ACCOUNT object, passed to kmalloc, fired smalloc_alloc with accounted=true ($a)" \
+	[ "$a" -eq 1 ]
+a=$(count smalloc_free)
+expect "smalloc_free fired once per sfree() call, sfree(NULL) included, not for bulk or RCU frees ($a = $frees - $k - $((queued + single)) + 1)" \
+	[ "$a" -eq $((frees - k - queued - single + 1)) ]
+a=$(count_from smalloc_free)
+expect "smalloc_free's call_site is smt_trace_workload for its $((n + 2)) sfree() calls ($a)" \
+	[ "$a" -eq $((n + 2)) ]
+a=$(count smalloc_free_rcu)
+expect "smalloc_free_rcu fired once per sfree_rcu() ($a = rcu_queued+rcu_single grew by $((queued + single)) = $m)" \
+	eval '[ "$a" -eq $((queued + single)) ] && [ "$a" -eq "$m" ]'
+a=$(count smalloc_rcu_batch)
+expect "smalloc_rcu_batch fired once per batch ($a = rcu_batches grew by $batches)" \
+	eval '[ "$a" -eq "$batches" ] && [ "$a" -gt 0 ]'
+a=$(grep ': smalloc_rcu_batch: ' /tmp/trace | sed 's/.*nr=//' | awk '{ s += $1 } END { print s + 0 }')
+expect "the batches' nr add up to rcu_queued's growth ($a = $queued)" \
+	[ "$a" -eq "$queued" ]
+a=$(grep ": smalloc_alloc_bulk: call_site=smt_trace_workload+.* bytes_req=128 bytes_alloc=128 .* nr_req=$k nr_done=$k" /tmp/trace | grep -c .)
+expect "smalloc_alloc_bulk fired once for the smalloc_bulk() of $k ($a)" \
+	eval '[ "$a" -eq 1 ] && [ "$(count smalloc_alloc_bulk)" -eq 1 ]'
+a=$(grep ": smalloc_free_bulk: call_site=smt_trace_workload+.* nr=$k" /tmp/trace | grep -c .)
+expect "smalloc_free_bulk fired once for the sfree_bulk() of $k ($a)" \
+	eval '[ "$a" -eq 1 ] && [ "$(count smalloc_free_bulk)" -eq 1 ]'
+if [ "$failed" -gt "$failed0" ]; then
+	echo "   events in the trace, and the first of each:"
+	grep ': smalloc_' /tmp/trace | awk '{ print $5 }' | sort | uniq -c | sed 's/^/   /'
+	for e in smalloc_alloc smalloc_free smalloc_free_rcu smalloc_rcu_batch \
+		smalloc_alloc_bulk smalloc_free_bulk; do
+		grep -m1 ": $e: " /tmp/trace | sed 's/^ */   | /'
+	done
+fi
+fi
+
 section "insmod smalloc_client.ko: requests allocated on CPU 0, freed on the others"
 remote0=$(stat_of free_remote)
 delayed0=$(stat_of free_delayed)
@@ -259,6 +426,8 @@ expect "the cpus table's pages add up to pages_held" \
 	[ "$(col_sum "$dbg/cpus" pages)" -eq "$(stat_of pages_held)" ]
 expect "the classes table's pages add up to pages_held" \
 	[ "$(col_sum "$dbg/classes" pages)" -eq "$(stat_of pages_held)" ]
+section "smallocinfo (tools/smalloc): what the client left behind"
+si_agrees
 expect "rmmod smalloc_client" rmmod smalloc_client
 
 section "the one-line switch: a kmalloc module built with smalloc_kmalloc.h"
@@ -284,6 +453,21 @@ while [ "$(stat_of blocks_used)" != 0 ] && [ "$waited" -lt 30 ]; do
 done
 expect "no block is left in use after it (blocks_used $(stat_of blocks_used))" \
 	[ "$(stat_of blocks_used)" -eq 0 ]
+
+section "smallocinfo -d 1 -n 2 while smalloc_modtest soak=1 runs in every context"
+expect "insmod smalloc_modtest.ko soak=1" insmod "$modtest_ko" soak=1
+sleep 1
+expect "smallocinfo -d 1 -n 2 runs (exit status 0)" si_run -d 1 -n 2 -s used
+expect "smallocinfo printed two reports" \
+	[ "$(grep -c '^smallocinfo: ' /tmp/si.out)" -eq 2 ]
+# shellcheck disable=SC2016 # awk's fields, not the shell's
+for ctx in task softirq hardirq; do
+	expect "smallocinfo shows live objects in the $ctx heaps" \
+		awk -v c="$ctx" '$1 == "CONTEXT" { t = 1; next } t && $1 == c && $5 > 0 { f = 1 }
+			NF == 0 { t = 0 } END { exit !f }' /tmp/si.out
+done
+expect "rmmod smalloc_modtest (the soak stops)" rmmod smalloc_modtest
+expect "the soak passed" klog_has "smalloc_modtest: soak PASS"
 
 section "drain: echo 1 > $dbg/drain"
 held=$(stat_of pages_held)
@@ -357,6 +541,9 @@ expect "the idle drain gave every page back within 5 s (pages_held ${held:-?} af
 
 if [ "$mode" = check ]; then
 	section "unload with live objects: a module that leaks 100 objects"
+	# The idle drain off again, so that smallocinfo and the files it is
+	# checked against see the same pages.
+	expect "set $param to 0" sh -c "echo 0 > $param"
 	expect "insmod smalloc_modtest.ko leak=100 nr_objs=100 nr_xcpu_objs=64" \
 		insmod "$modtest_ko" leak=100 nr_objs=100 nr_xcpu_objs=64
 	expect "rmmod smalloc_modtest (its objects stay allocated)" \
@@ -365,11 +552,14 @@ if [ "$mode" = check ]; then
 		[ "$(stat_of blocks_used)" -eq 50 ]
 	expect "smalloc counts the 50 live large allocations (large_live $(stat_of large_live))" \
 		[ "$(stat_of large_live)" -eq 50 ]
+	si_agrees
 fi
 
 section "rmmod smalloc"
 expect "rmmod smalloc" rmmod smalloc
 expect "smalloc is gone from /proc/modules" eval '! loaded smalloc'
+expect "smallocinfo says smalloc is not loaded" \
+	sh -c "! $smallocinfo >/dev/null 2>/tmp/si.err && grep -q 'smalloc is not loaded' /tmp/si.err"
 expect "smalloc logged 'unloaded, 0 pages held'" \
 	klog_has "smalloc: unloaded, 0 pages held"
 [ "$mode" = check ] &&

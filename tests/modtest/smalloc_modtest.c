@@ -23,6 +23,13 @@
  *    the owner, which must have taken the remote frees back; all through
  *    work_on_cpu().
  *
+ * With trace_objs=N none of that runs either: a fixed workload for the
+ * tracepoint check (tests/guest/modtest.sh counts the events), from this
+ * task alone: N smalloc() and sfree() pairs, N/2 objects freed with
+ * sfree_rcu(), one smalloc_bulk() and sfree_bulk() of SMT_TRACE_BULK
+ * objects, one __GFP_ACCOUNT object (passed to kmalloc) and sfree(NULL),
+ * then smalloc_rcu_barrier().
+ *
  * With soak=1 none of that runs: the module starts a soak on every online
  * CPU and context instead, returns at once, and runs it until it is
  * unloaded (tests/guest/soak.sh takes CPUs offline and online meanwhile):
@@ -79,6 +86,10 @@ MODULE_PARM_DESC(leak, "Objects to leave allocated at unload (tests smalloc's un
 static unsigned int soak;
 module_param(soak, uint, 0444);
 MODULE_PARM_DESC(soak, "1: skip the checks and soak every CPU and context from load to unload");
+
+static unsigned int trace_objs;
+module_param(trace_objs, uint, 0444);
+MODULE_PARM_DESC(trace_objs, "N: only the tracepoint workload, N objects (see the top comment)");
 
 static const size_t smt_sizes[] = { 8, 24, 64, 100, 256, 1000, 4096, 20000 };
 
@@ -993,6 +1004,63 @@ static void smt_soak_stop(void)
 }
 
 /* ---------------------------------------------------------------- */
+/* The tracepoint workload                                           */
+/* ---------------------------------------------------------------- */
+
+#define SMT_TRACE_BULK	100
+
+struct smt_rcu_obj {
+	struct rcu_head rcu;
+	char data[48];
+};
+
+/*
+ * Not __init: the events' call sites must still name this function when
+ * the trace is read after the module's init text is gone.
+ */
+static noinline int smt_trace_workload(unsigned int n)
+{
+	void *bulk[SMT_TRACE_BULK];
+	struct smt_rcu_obj *r;
+	void **objs;
+	unsigned int i;
+	void *acct;
+	int ret = 0;
+
+	objs = kcalloc(n, sizeof(*objs), GFP_KERNEL);
+	if (!objs)
+		return smt_fail(-ENOMEM, "trace: no array for %u objects", n);
+	for (i = 0; i < n; i++)
+		objs[i] = smalloc(64, GFP_KERNEL);
+	for (i = 0; i < n; i++)
+		if (!objs[i])
+			ret = smt_fail(-ENOMEM, "trace: object %u", i);
+	for (i = 0; i < n; i++)
+		sfree(objs[i]);
+	kfree(objs);
+	if (ret)
+		return ret;
+	for (i = 0; i < n / 2; i++) {
+		r = smalloc(sizeof(*r), GFP_KERNEL);
+		if (!r)
+			return smt_fail(-ENOMEM, "trace: sfree_rcu object %u", i);
+		sfree_rcu(r, rcu);
+	}
+	if (smalloc_bulk(128, GFP_KERNEL, SMT_TRACE_BULK, bulk) != SMT_TRACE_BULK)
+		return smt_fail(-ENOMEM, "trace: smalloc_bulk() failed");
+	sfree_bulk(SMT_TRACE_BULK, bulk);
+	acct = smalloc(100, GFP_KERNEL | __GFP_ACCOUNT);
+	if (!acct)
+		return smt_fail(-ENOMEM, "trace: __GFP_ACCOUNT object");
+	sfree(acct);
+	sfree(NULL);
+	smalloc_rcu_barrier();
+	pr_info("trace workload: %u smalloc()+sfree(), %u sfree_rcu(), one bulk of %u, one __GFP_ACCOUNT object, sfree(NULL)\n",
+		n, n / 2, SMT_TRACE_BULK);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- */
 /* Module life                                                       */
 /* ---------------------------------------------------------------- */
 
@@ -1004,6 +1072,8 @@ static int __init smt_init(void)
 
 	if (soak)
 		return smt_soak_start();
+	if (trace_objs)
+		return smt_trace_workload(trace_objs);
 	if (!nr_objs || !nr_xcpu_objs)
 		return smt_fail(-EINVAL, "nr_objs and nr_xcpu_objs must not be 0");
 

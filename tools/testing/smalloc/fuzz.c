@@ -309,6 +309,7 @@ static void debugfs_views(void)
 {
 	static const char *const files[] = {
 		"smalloc/stats", "smalloc/cpus", "smalloc/classes",
+		"smalloc/info",
 	};
 	static char buf[1 << 16];
 	unsigned int i;

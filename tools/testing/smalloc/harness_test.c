@@ -59,6 +59,60 @@ static void debugfs_drain_returns_empty_pages(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&smalloc_nr_pages), base);
 }
 
+/*
+ * debugfs "info" (smallocinfo's input): 100 live 64-byte blocks on CPU 2's
+ * task heap show in the class row, in that heap's row, and nowhere else.
+ */
+static void debugfs_info_counts_live_blocks(struct kunit *test)
+{
+	char *buf = kunit_kzalloc(test, 65536, GFP_KERNEL);
+	unsigned long v[9], used = 0, bytes = 0, size, order;
+	unsigned int c, cpu, found = 0;
+	char ctx[16], *line;
+	void *p[100];
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	set_cpus_allowed_ptr(current, cpumask_of(2));
+	harness_drain();
+	for (i = 0; i < 100; i++) {
+		p[i] = smalloc(64, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+	}
+	KUNIT_ASSERT_GT(test, harness_debugfs_read("smalloc/info", buf, 65536), 0);
+	KUNIT_EXPECT_TRUE(test, !strncmp(buf, "smallocinfo 1\n\n", 15));
+	for (line = buf; line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		/* spans pages full retired used remote carved reserved bytes_used */
+		if (sscanf(line, "%u %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu",
+			   &c, &size, &order, &v[0], &v[1], &v[2], &v[3], &v[4],
+			   &v[5], &v[6], &v[7], &v[8]) == 12) {
+			used += v[4];
+			bytes += v[8];
+			if (size != 64 || !v[4])
+				continue;
+			found++;
+			KUNIT_EXPECT_EQ(test, v[4], 100);
+			KUNIT_EXPECT_EQ(test, v[8], 6400);
+			KUNIT_EXPECT_EQ(test, v[1], v[0] << order);
+			KUNIT_EXPECT_GE(test, v[7], v[6]);
+			KUNIT_EXPECT_GE(test, v[6], 100);
+		} else if (sscanf(line, "%u %15s %lu %lu %lu %lu %lu %lu %lu %lu %lu",
+				  &cpu, ctx, &v[0], &v[1], &v[2], &v[3], &v[4],
+				  &v[5], &v[6], &v[7], &v[8]) == 11 && v[4]) {
+			found++;
+			KUNIT_EXPECT_EQ(test, cpu, 2);
+			KUNIT_EXPECT_STREQ(test, ctx, "task");
+			KUNIT_EXPECT_EQ(test, v[4], 100);
+			KUNIT_EXPECT_EQ(test, v[8], 6400);
+		}
+	}
+	KUNIT_EXPECT_EQ(test, found, 2);
+	KUNIT_EXPECT_EQ(test, used, 100);
+	KUNIT_EXPECT_EQ(test, bytes, 6400);
+	for (i = 0; i < 100; i++)
+		sfree(p[i]);
+}
+
 /* init_on_alloc zeroes every block handed out; init_on_free every block freed. */
 static void init_on_alloc_and_free_policies(struct kunit *test)
 {
@@ -641,6 +695,7 @@ static void harness_test_exit(struct kunit *test)
 static struct kunit_case harness_test_cases[] = {
 	KUNIT_CASE(debugfs_stats_lists_every_counter),
 	KUNIT_CASE(debugfs_drain_returns_empty_pages),
+	KUNIT_CASE(debugfs_info_counts_live_blocks),
 	KUNIT_CASE(init_on_alloc_and_free_policies),
 	KUNIT_CASE(descriptor_alloc_failure_returns_null),
 	KUNIT_CASE(shrinker_counts_what_it_can_free),

@@ -1118,6 +1118,7 @@ void kmem_cache_destroy(struct kmem_cache *s);
 void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp) __malloc;
 void *kmem_cache_alloc_node(struct kmem_cache *s, gfp_t gfp, int node) __malloc;
 void kmem_cache_free(struct kmem_cache *s, void *p);
+#define SLAB_NOLEAKTRACE		0x00800000UL
 #define KMEM_CACHE(__struct, __flags)					\
 	kmem_cache_create(#__struct, sizeof(struct __struct),		\
 			  __alignof__(struct __struct), (__flags), NULL)
@@ -1542,6 +1543,45 @@ static inline void smalloc_kfree_call_rcu(struct rcu_head *head, void *ptr)
 {
 	harness_kvfree_call_rcu(head, ptr);
 }
+
+/*
+ * KASAN, KMSAN: the harness builds without them (SMALLOC_DEBUG is 0,
+ * smalloc_debug.c is empty); ASan watches the harness itself.
+ */
+#define __no_kasan_or_inline		__always_inline
+#define kasan_disable_current()		do { } while (0)
+#define kasan_enable_current()		do { } while (0)
+
+/*
+ * Tracepoints (smalloc_trace.h, whose guard this defines): never enabled
+ * here.  In the benchmark each costs what a disabled one costs in the
+ * kernel, its static-key nop.
+ */
+#define _TRACE_SMALLOC_H
+#ifdef HARNESS_FAST
+#define harness_tracepoint_on()	harness_static_branch_off()
+#else
+#define harness_tracepoint_on()	false
+#endif
+#define HARNESS_TRACE_EVENT(name, ...)					\
+static __always_inline bool trace_##name##_enabled(void)		\
+{									\
+	return harness_tracepoint_on();					\
+}									\
+static __always_inline void trace_##name(__VA_ARGS__)			\
+{									\
+	(void)harness_tracepoint_on();					\
+}
+HARNESS_TRACE_EVENT(smalloc_alloc, unsigned long call_site, const void *ptr,
+		    size_t bytes_req, size_t bytes_alloc, gfp_t gfp_flags,
+		    int node)
+HARNESS_TRACE_EVENT(smalloc_free, unsigned long call_site, const void *ptr)
+HARNESS_TRACE_EVENT(smalloc_free_rcu, unsigned long call_site, const void *ptr)
+HARNESS_TRACE_EVENT(smalloc_rcu_batch, size_t nr)
+HARNESS_TRACE_EVENT(smalloc_alloc_bulk, unsigned long call_site,
+		    size_t bytes_req, size_t bytes_alloc, gfp_t gfp_flags,
+		    size_t nr_req, size_t nr_done)
+HARNESS_TRACE_EVENT(smalloc_free_bulk, unsigned long call_site, size_t nr)
 
 /* kmemleak: nothing to scan in user space (LeakSanitizer does that). */
 #define kmemleak_alloc(ptr, size, min_count, gfp)	do { } while (0)

@@ -135,6 +135,8 @@ static inline void *kunit_kcalloc(struct kunit *test, size_t n, size_t size,
 	KUNIT_BINARY_INT(t, true, l, ==, r, fmt "\n", ##__VA_ARGS__)
 #define KUNIT_EXPECT_LE_MSG(t, l, r, fmt, ...) \
 	KUNIT_BINARY_INT(t, false, l, <=, r, fmt "\n", ##__VA_ARGS__)
+#define KUNIT_EXPECT_GT_MSG(t, l, r, fmt, ...) \
+	KUNIT_BINARY_INT(t, false, l, >, r, fmt "\n", ##__VA_ARGS__)
 #define KUNIT_EXPECT_GE_MSG(t, l, r, fmt, ...) \
 	KUNIT_BINARY_INT(t, false, l, >=, r, fmt "\n", ##__VA_ARGS__)
 

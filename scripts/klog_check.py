@@ -73,6 +73,7 @@ MAX_LINES = 300
 # that kind is the control's if it names one of the control's own
 # functions and nothing else of smalloc's but the others.
 SMALLOC_ALLOC_PATH = {'smalloc', 'smalloc_alloc_prepare', 'smalloc_alloc_slow',
+                      'smalloc_alloc_slow_trace', 'smalloc_alloc_traced',
                       'smalloc_heap_alloc_slow', 'smalloc_debug_alloc'}
 CONTROLS = [
     ('KCSAN', 'smalloc KCSAN control: raced',
@@ -80,7 +81,8 @@ CONTROLS = [
       'smalloc_race_control_writer', 'smalloc_race_control_reader',
       'kcsan_reports_a_real_race'}, set()),
     ('kmemleak', 'smalloc kmemleak control: leaked',
-     {'smalloc_kmemleak_control_leak', 'kmemleak_reports_a_real_leak'}, set()),
+     {'smalloc_kmemleak_control_leak', 'smalloc_kmemleak_control_init',
+      'kmemleak_reports_a_real_leak'}, set()),
     ('kmemleak', 'smalloc kmemleak block control: leaked',
      {'smalloc_kmemleak_smalloc_leak', 'kmemleak_reports_a_leaked_smalloc_object'},
      SMALLOC_ALLOC_PATH),

@@ -296,6 +296,7 @@ struct module;
 #define MODULE_LICENSE(x)	extern int harness_module_info
 #define MODULE_DESCRIPTION(x)	extern int harness_module_info
 #define MODULE_AUTHOR(x)	extern int harness_module_info
+#define MODULE_VERSION(x)	extern int harness_module_info
 #define MODULE_PARM_DESC(n, x)	extern int harness_module_info
 #define module_param_named(name, var, type, perm) extern typeof(var) var
 #define module_param(var, type, perm) extern typeof(var) var

@@ -161,12 +161,40 @@ static __always_inline void smalloc_free_to(struct smalloc_heap *heap,
 	}
 }
 
+/*
+ * The out-of-line ends of smalloc_free_block(), which let go of the heap
+ * themselves: sfree() tail-calls them and so needs no stack frame.
+ */
+static noinline void smalloc_free_remote_put(struct smalloc_heap *heap,
+					     struct smalloc_page *page,
+					     void *block)
+{
+	smalloc_free_remote(heap, page, block);
+	smalloc_heap_put(heap);
+}
+
+static noinline void smalloc_free_local_slow_put(struct smalloc_heap *heap,
+						 struct smalloc_page *page)
+{
+	smalloc_heap_free_local_slow(heap, page);
+	smalloc_heap_put(heap);
+}
+
+/* smalloc_free_to() with the heap taken here. */
 static __always_inline void smalloc_free_block(struct smalloc_page *page,
 					       void *block)
 {
 	struct smalloc_heap *heap = smalloc_heap_get();
 
-	smalloc_free_to(heap, page, block);
+	if (unlikely(page->heap != heap)) {
+		smalloc_free_remote_put(heap, page, block);
+		return;
+	}
+	smalloc_stat_inc(heap, SMALLOC_FREE_LOCAL);
+	if (smalloc_heap_push_block(page, block)) {
+		smalloc_free_local_slow_put(heap, page);
+		return;
+	}
 	smalloc_heap_put(heap);
 }
 

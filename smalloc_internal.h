@@ -593,14 +593,15 @@ extern unsigned int smalloc_idle_drain_ms;
 
 /*
  * Free a block of one of the heap's own pages: push it on local_free.
- * The rare cases (page emptied, page on the full queue) go out of line,
+ * smalloc_heap_push_block() returns true for the rare cases (page
+ * emptied, page on the full queue), which go out of line
+ * (smalloc_heap_free_local_slow()),
  * but for the commonest way to empty a page, an alloc/free pair on a
  * retired one: its last block comes back with local_free empty, and
  * retiring it again would only restart its clock and put this one block
  * back on free.  That is done here, without the call.
  */
-static __always_inline void smalloc_heap_free_block(struct smalloc_heap *heap,
-						    struct smalloc_page *page,
+static __always_inline bool smalloc_heap_push_block(struct smalloc_page *page,
 						    void *block)
 {
 	/* used == 1 and flags == SMALLOC_PAGE_IN_RETIRED, in one test. */
@@ -611,11 +612,19 @@ static __always_inline void smalloc_heap_free_block(struct smalloc_heap *heap,
 		page->free = block;
 		page->used = 0;
 		page->retire_expire = page->retire_cycles;
-		return;
+		return false;
 	}
 	smalloc_block_set_next(page, block, page->local_free);
 	page->local_free = block;
-	if (unlikely(--page->used == 0 || (page->flags & SMALLOC_PAGE_IN_FULL)))
+	return unlikely(--page->used == 0 ||
+			(page->flags & SMALLOC_PAGE_IN_FULL));
+}
+
+static __always_inline void smalloc_heap_free_block(struct smalloc_heap *heap,
+						    struct smalloc_page *page,
+						    void *block)
+{
+	if (smalloc_heap_push_block(page, block))
 		smalloc_heap_free_local_slow(heap, page);
 }
 

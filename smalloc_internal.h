@@ -127,6 +127,15 @@ int smalloc_classes_init(void);
  * Next pointers inside free blocks are stored XOR-ed with @key and the
  * block's address (see smalloc_block_next()), as SLAB_FREELIST_HARDENED
  * does, so a stray write or a leaked pointer does not give a usable list.
+ *
+ * @live has one byte per block number (smalloc_block_index()): 1 while
+ * the block is handed out, 0 while it is free or not carved yet, and 0
+ * for the number a span's tail would have.  It is the exact double-free
+ * check: sfree() frees only a block whose byte is 1.  The owner sets it
+ * when it pops the block and clears it with a plain store when the block
+ * comes back locally; a remote free clears it with xchg and pushes only
+ * if it took the 1 (smalloc_free_remote()).  Bytes, not bits: the owner's
+ * plain stores and a remote xchg never share a read-modify-write.
  */
 struct smalloc_page {
 	void *free;			/* owner */
@@ -137,8 +146,7 @@ struct smalloc_page {
 	unsigned int block_size;	/* constant */
 	/* Owner writes (WRITE_ONCE), anyone reads: capacity * block_size. */
 	unsigned int carved;
-	unsigned int limit;		/* constant: reserved * block_size */
-	u64 magic;			/* constant: for smalloc_block_valid() */
+	u64 magic;			/* constant: smalloc_block_index() */
 	u8 class;			/* constant */
 	u8 order;			/* constant */
 	u8 flags;			/* owner: SMALLOC_PAGE_* */
@@ -150,6 +158,7 @@ struct smalloc_page {
 	struct list_head list;		/* owner: class queue or full list */
 	struct list_head retired;	/* owner: heap->retired while retired */
 	atomic_long_t xthread_free;	/* anyone: remote free stack */
+	u8 live[SMALLOC_MAX_BLOCKS + 1];	/* owner sets, see above */
 };
 
 #define SMALLOC_PAGE_IN_FULL	0x1	/* on heap->full[class] */
@@ -166,12 +175,6 @@ struct smalloc_page {
 #define SMALLOC_LARGE_TAG	0x2UL
 #define SMALLOC_TAG_MASK	0x3UL
 
-/*
- * NULL is encoded like any pointer, so a free block never holds zero in
- * its first word: a live block whose first word decodes to NULL or to a
- * block of its own page is almost certainly on a free list already
- * (smalloc_block_maybe_free()).
- */
 /*
  * The first word of a block, which holds the encoded next pointer while
  * the block is free.  On a KASAN kernel a free block is poisoned (see
@@ -209,10 +212,54 @@ static inline void smalloc_block_set_next(const struct smalloc_page *page,
 }
 
 /*
- * Pop from page->free.  Owner only; page->free must not be NULL.
- * The encoded next pointer is wiped: it would leak the list to the new
- * owner, and a block whose owner writes fewer than 8 bytes would keep a
- * stale one that smalloc_block_maybe_free() could take for a free block.
+ * Block number and boundary test of @p, a pointer into @page's span, in
+ * one multiply: with magic = 2^64 / size rounded up and off = p - start
+ * below 2^32, the high half of off * magic is off / size, and the low half
+ * is below magic exactly when size divides off (Lemire, Kaser and Kurz,
+ * "Faster remainder by direct computation", 2019).  off is below the
+ * span's size, so the number is at most page->reserved.
+ */
+static __always_inline bool smalloc_block_index(const struct smalloc_page *page,
+						const void *p,
+						unsigned long *index)
+{
+	unsigned __int128 prod = (unsigned __int128)((unsigned long)p -
+						     (unsigned long)page->start) *
+				 page->magic;
+
+	*index = (unsigned long)(prod >> 64);
+	return (u64)prod < page->magic;
+}
+
+/* The block number of @block, a block start. */
+static __always_inline unsigned long smalloc_block_number(const struct smalloc_page *page,
+							  const void *block)
+{
+	unsigned long index;
+
+	smalloc_block_index(page, block, &index);
+	return index;
+}
+
+/*
+ * Is @p a block of @page that is handed out?  Exact: false for a pointer
+ * inside a block, a block not carved yet, the span's tail and a block on
+ * any free list.  *@index is its number if so.  Read without the owner's
+ * exclusion: whoever holds a live block was ordered after the pop that set
+ * its byte; a racing change can only come from a second free of it.
+ */
+static __always_inline bool smalloc_block_live(const struct smalloc_page *page,
+					       const void *p,
+					       unsigned long *index)
+{
+	return smalloc_block_index(page, p, index) &&
+	       READ_ONCE(page->live[*index]);
+}
+
+/*
+ * Pop from page->free.  Owner only; page->free must not be NULL.  The
+ * block's first word keeps its encoded next pointer (as SLUB's and
+ * mimalloc's do): it is encoded, and no check reads it any more.
  */
 static __always_inline void *smalloc_page_pop(struct smalloc_page *page)
 {
@@ -220,7 +267,7 @@ static __always_inline void *smalloc_page_pop(struct smalloc_page *page)
 
 	page->free = smalloc_block_next(page, block);
 	page->used++;
-	smalloc_block_set_word(block, 0);
+	WRITE_ONCE(page->live[smalloc_block_number(page, block)], 1);
 	return block;
 }
 
@@ -292,10 +339,9 @@ static __always_inline struct smalloc_page *smalloc_ptr_to_page(const void *p)
 }
 
 /*
- * Is @p the start of a block carved so far?  Lemire's divisibility test:
- * off % size == 0 exactly when off * magic <= magic - 1 (mod 2^64) with
- * magic = 2^64 / size rounded up, for every off below 2^32; one multiply
- * and no load of size.
+ * Is @p the start of a block carved so far, live or free?  Lemire's
+ * divisibility test (see smalloc_block_index()): off % size == 0 exactly
+ * when off * magic < magic (mod 2^64); one multiply and no load of size.
  *
  * @carved is read without the owner's exclusion: it only grows, and
  * whoever holds a block of the page was ordered after the extension that
@@ -313,24 +359,7 @@ static __always_inline bool smalloc_block_valid(const struct smalloc_page *page,
 	 * one branch for the caller rather than two.
 	 */
 	off = off < READ_ONCE(page->carved) ? off : 1;
-	return (u64)off * page->magic <= page->magic - 1;
-}
-
-/*
- * Does @block look free already?  Its first word decodes to NULL or to a
- * block of the same page: true for every block on a free list, and for a
- * live block only if its owner wrote exactly such a value, which needs the
- * page's random key.  A cheap filter before the exact (list-walking)
- * double-free check.
- */
-static __always_inline bool smalloc_block_maybe_free(const struct smalloc_page *page,
-						     const void *block)
-{
-	const void *next = smalloc_block_next(page, block);
-	unsigned long start = (unsigned long)page->start;
-
-	/* NULL tested as the span's first block: one branch, not two. */
-	return (next ? (unsigned long)next : start) - start < page->limit;
+	return (u64)off * page->magic < page->magic;
 }
 
 struct smalloc_page *smalloc_page_new(unsigned int class, gfp_t gfp, int node);
@@ -548,8 +577,8 @@ unsigned long smalloc_shrink_scan(struct shrinker *shrinker,
 void smalloc_shrinker_exit(void);
 
 /* Remote frees (smalloc_remote.c). */
-void smalloc_free_remote(struct smalloc_heap *heap, struct smalloc_page *page,
-			 void *block);
+bool smalloc_free_remote(struct smalloc_heap *heap, struct smalloc_page *page,
+			 void *block, unsigned long index);
 
 /* Retire and promotion (smalloc_retire.c). */
 #define SMALLOC_RETIRE_CYCLES		16
@@ -693,8 +722,7 @@ static inline void smalloc_debug_large_alloc(void *p, size_t size,
 /* Bad input (smalloc_report.c). */
 void smalloc_report_invalid_free(const void *p, const char *why,
 				 unsigned long ip);
-bool smalloc_double_free(struct smalloc_page *page, void *block,
-			 unsigned long ip);
+void smalloc_double_free(const void *block, unsigned long ip);
 
 /* debugfs (smalloc_debugfs.c). */
 void smalloc_debugfs_init(void);

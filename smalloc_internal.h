@@ -624,29 +624,31 @@ extern unsigned int smalloc_idle_drain_ms;
  * Free a block of one of the heap's own pages: push it on local_free.
  * smalloc_heap_push_block() returns true for the rare cases (page
  * emptied, page on the full queue), which go out of line
- * (smalloc_heap_free_local_slow()),
- * but for the commonest way to empty a page, an alloc/free pair on a
- * retired one: its last block comes back with local_free empty, and
- * retiring it again would only restart its clock and put this one block
- * back on free.  That is done here, without the call.
+ * (smalloc_heap_free_local_slow()), but for the commonest way to empty a
+ * page, an alloc/free pair on a retired one: its last block comes back
+ * with local_free empty, and retiring it again would only restart its
+ * clock and put this one block back on free.  That is done here, without
+ * the call, and tested only once the page is known to be emptied or full,
+ * so that a free that leaves the page in use pays two tests.
  */
 static __always_inline bool smalloc_heap_push_block(struct smalloc_page *page,
 						    void *block)
 {
-	/* used == 1 and flags == SMALLOC_PAGE_IN_RETIRED, in one test. */
-	if (unlikely(!((page->used ^ 1) |
-		       (page->flags ^ SMALLOC_PAGE_IN_RETIRED))) &&
-	    !page->local_free) {
+	void *old = page->local_free;
+
+	smalloc_block_set_next(page, block, old);
+	page->local_free = block;
+	if (likely(--page->used && !(page->flags & SMALLOC_PAGE_IN_FULL)))
+		return false;
+	/* Emptied (a retired page is never on the full queue). */
+	if (!old && page->flags == SMALLOC_PAGE_IN_RETIRED) {
 		smalloc_block_set_next(page, block, page->free);
 		page->free = block;
-		page->used = 0;
+		page->local_free = NULL;
 		page->retire_expire = page->retire_cycles;
 		return false;
 	}
-	smalloc_block_set_next(page, block, page->local_free);
-	page->local_free = block;
-	return unlikely(--page->used == 0 ||
-			(page->flags & SMALLOC_PAGE_IN_FULL));
+	return true;
 }
 
 static __always_inline void smalloc_heap_free_block(struct smalloc_heap *heap,

@@ -299,8 +299,7 @@ void sfree(const void *p)
 	 * makes no call that returns here, and saves no registers.
 	 */
 	if (unlikely(SMALLOC_DEBUG || !smalloc_block_live(page, block, &index) ||
-		     static_branch_unlikely(&smalloc_poison) ||
-		     want_init_on_free())) {
+		     static_branch_unlikely(&smalloc_free_hooks))) {
 		smalloc_free_checked(page, block, _RET_IP_);
 		return;
 	}

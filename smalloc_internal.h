@@ -78,9 +78,10 @@ static inline unsigned int smalloc_size_class(size_t size)
 }
 
 /* Direct-cache slot for a request of 1..SMALLOC_DIRECT_MAX bytes. */
-static inline unsigned int smalloc_direct_slot(size_t size)
+static inline unsigned long smalloc_direct_slot(size_t size)
 {
-	return (size + (1 << SMALLOC_WORD_SHIFT) - 1) >> SMALLOC_WORD_SHIFT;
+	/* size - 1, not size + 7: the caller's range test computed it. */
+	return ((size - 1) >> SMALLOC_WORD_SHIFT) + 1;
 }
 
 /* Direct-cache slot for SMALLOC_DIRECT_MAX < @size <= SMALLOC_MAX_SIZE. */
@@ -674,6 +675,9 @@ extern atomic_t smalloc_fail_rcu_batch;
 
 /* Optional hardening (smalloc_harden.c). */
 DECLARE_STATIC_KEY_FALSE(smalloc_poison);
+DECLARE_STATIC_KEY_FALSE(smalloc_alloc_hooks);
+DECLARE_STATIC_KEY_FALSE(smalloc_free_hooks);
+void smalloc_hooks_update(void);
 extern bool smalloc_random_order;
 void smalloc_poison_block(const struct smalloc_page *page, void *block);
 void smalloc_poison_verify(const struct smalloc_page *page, void *block);

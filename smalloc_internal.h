@@ -224,12 +224,15 @@ static __always_inline bool smalloc_block_index(const struct smalloc_page *page,
 						const void *p,
 						unsigned long *index)
 {
-	unsigned __int128 prod = (unsigned __int128)((unsigned long)p -
-						     (unsigned long)page->start) *
-				 page->magic;
+	unsigned long lo = (unsigned long)p - (unsigned long)page->start;
 
-	*index = (unsigned long)(prod >> 64);
-	return (u64)prod < page->magic;
+	/*
+	 * mulq, not unsigned __int128: a 16-byte-aligned type makes GCC
+	 * realign the kernel's 8-byte-aligned stack in every caller.
+	 */
+	asm("mulq %[magic]" : "+a" (lo), "=d" (*index)
+	    : [magic] "rm" (page->magic) : "cc");
+	return lo < page->magic;
 }
 
 /* The block number of @block, a block start. */

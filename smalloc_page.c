@@ -273,7 +273,7 @@ struct smalloc_page *smalloc_page_new(unsigned int class, gfp_t gfp, int node)
 		.class		= class,
 		.order		= order,
 		.retire_cycles	= smalloc_retire_cycles(cl->size),
-		.key		= get_random_long(),
+		.key		= { get_random_long(), get_random_long() },
 		.start		= page_address(frames),
 		.list		= LIST_HEAD_INIT(page->list),
 		.retired	= LIST_HEAD_INIT(page->retired),

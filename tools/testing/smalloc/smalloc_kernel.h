@@ -138,6 +138,16 @@ typedef s64 ktime_t;
 #define PAGE_ALIGNED(p)		IS_ALIGNED((unsigned long)(p), PAGE_SIZE)
 #define is_power_of_2(n)	((n) != 0 && (((n) & ((n) - 1)) == 0))
 #define swab(x)			((typeof(x))__builtin_bswap64((u64)(x)))
+
+static inline u64 rol64(u64 word, unsigned int shift)
+{
+	return (word << (shift & 63)) | (word >> ((-shift) & 63));
+}
+
+static inline u64 ror64(u64 word, unsigned int shift)
+{
+	return (word >> (shift & 63)) | (word << ((-shift) & 63));
+}
 #define div_u64(a, b)		((u64)(a) / (u32)(b))
 #define div64_u64(a, b)		((u64)(a) / (u64)(b))
 #define div64_ul(a, b)		((unsigned long)(a) / (unsigned long)(b))

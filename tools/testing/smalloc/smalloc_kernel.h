@@ -797,6 +797,7 @@ enum harness_ctx {
  * thread is on one CPU while it has anything disabled.
  */
 extern __thread unsigned int harness_cpu;
+void harness_move_to_cpu(unsigned int cpu);
 extern __thread unsigned char harness_ctx;
 extern __thread int harness_preempt_count;
 
@@ -902,7 +903,12 @@ void harness_free_percpu(void *p);
 #define free_percpu(p)		harness_free_percpu(p)
 #define per_cpu_ptr(ptr, cpu) \
 	((typeof(ptr))((char *)(ptr) + ((unsigned long)(cpu) << HARNESS_PCPU_UNIT_SHIFT)))
-#define this_cpu_ptr(ptr)	per_cpu_ptr(ptr, harness_cpu)
+/*
+ * The current CPU's offset, kept beside harness_cpu by harness_move_to_cpu():
+ * one %fs-relative load and an add, as the kernel's %gs:this_cpu_off.
+ */
+extern __thread unsigned long harness_cpu_off;
+#define this_cpu_ptr(ptr)	((typeof(ptr))((char *)(ptr) + harness_cpu_off))
 #define raw_cpu_ptr(ptr)	this_cpu_ptr(ptr)
 
 /* ------------------------------------------------------------------ */

@@ -252,9 +252,10 @@ static void smalloc_free_one(const void *p, unsigned long ip)
 }
 
 /*
- * sfree() while smalloc_free is enabled: the event, then the free by the
- * checked path.  Out of line, so that the disabled event costs the fast
- * path its static-key nop and nothing else.
+ * sfree() of anything but a plain free of a live block: the smalloc_free
+ * event, then the free by the checked path.  While the event is enabled
+ * smalloc_free_hooks sends every sfree() here (smalloc_trace.c), so the
+ * disabled event costs the fast path nothing of its own.
  */
 static noinline void smalloc_free_traced(const void *p, unsigned long ip)
 {
@@ -284,12 +285,8 @@ void sfree(const void *p)
 	void *block = (void *)p;
 	unsigned long index;
 
-	if (trace_smalloc_free_enabled()) {
-		smalloc_free_traced(p, _RET_IP_);
-		return;
-	}
 	if (unlikely(!(priv & SMALLOC_SPAN_TAG))) {
-		smalloc_free_other(p, _RET_IP_);
+		smalloc_free_traced(p, _RET_IP_);
 		return;
 	}
 	page = smalloc_span_of(priv);
@@ -300,7 +297,7 @@ void sfree(const void *p)
 	 */
 	if (unlikely(SMALLOC_DEBUG || !smalloc_block_live(page, block, &index) ||
 		     static_branch_unlikely(&smalloc_free_hooks))) {
-		smalloc_free_checked(page, block, _RET_IP_);
+		smalloc_free_traced(p, _RET_IP_);
 		return;
 	}
 	smalloc_free_block(page, block, index);

@@ -751,9 +751,16 @@ void smalloc_debugfs_exit(void);
 
 /*
  * Tracepoints (smalloc_trace.h, defined in smalloc_trace.c).  The fast
- * paths call trace_smalloc_*() with what they have at hand, so that the
- * disabled event costs its static-key nop and nothing else.
+ * paths do not test smalloc_alloc's and smalloc_free's keys: the events'
+ * registration functions set smalloc_tracing_* and turn on
+ * smalloc_alloc_hooks or smalloc_free_hooks, which send every block out
+ * of line to where the event is fired.
  */
+extern bool smalloc_tracing_alloc, smalloc_tracing_free;
+int smalloc_trace_alloc_reg(void);
+void smalloc_trace_alloc_unreg(void);
+int smalloc_trace_free_reg(void);
+void smalloc_trace_free_unreg(void);
 #include "smalloc_trace.h"
 
 /*

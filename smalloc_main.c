@@ -138,9 +138,10 @@ static noinline void *smalloc_alloc_kmalloc(size_t size, gfp_t gfp, int node,
 }
 
 /*
- * The fast path's block while smalloc_alloc is enabled: the event, then
- * as smalloc_alloc_prepare().  Out of line and tail-called, so that the
- * disabled event costs the fast path its static-key nop and nothing else.
+ * The fast path's block when smalloc_alloc_hooks is on: the
+ * smalloc_alloc event (the key is on while it is enabled, see
+ * smalloc_trace.c), then as smalloc_alloc_prepare().  Out of line and
+ * tail-called.
  */
 static noinline void *smalloc_alloc_traced(struct smalloc_page *page,
 					   void *block, size_t size, gfp_t gfp,
@@ -156,8 +157,8 @@ static noinline void *smalloc_alloc_traced(struct smalloc_page *page,
  * for the zeroing calls, whose block is cleared here; the caller has sent
  * GFP_KMALLOC requests to kmalloc.  What more a block may need (the
  * smalloc_alloc event, poisoning, init_on_alloc, the memory debuggers)
- * costs the fast path one static key each for the event and for the rest
- * (smalloc_alloc_hooks, smalloc_harden.c), and goes out of line.
+ * costs the fast path one static key (smalloc_alloc_hooks,
+ * smalloc_harden.c), and goes out of line.
  */
 static __always_inline void *smalloc_alloc_fast(size_t size, gfp_t gfp,
 						bool zero, unsigned long ip)
@@ -181,10 +182,8 @@ static __always_inline void *smalloc_alloc_fast(size_t size, gfp_t gfp,
 		block = smalloc_page_pop(page);
 		smalloc_stat_inc(heap, SMALLOC_ALLOC_FAST);
 		smalloc_heap_put(heap);
-		if (trace_smalloc_alloc_enabled())
-			return smalloc_alloc_traced(page, block, size, gfp, ip);
 		if (SMALLOC_DEBUG || static_branch_unlikely(&smalloc_alloc_hooks))
-			return smalloc_alloc_prepare(page, block, size, gfp);
+			return smalloc_alloc_traced(page, block, size, gfp, ip);
 		/* memset() returns the block: a tail call. */
 		if (zero)
 			return memset(block, 0, page->block_size);

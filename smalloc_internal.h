@@ -262,14 +262,17 @@ static __always_inline unsigned long smalloc_block_number(const struct smalloc_p
  * inside a block, a block not carved yet, the span's tail and a block on
  * any free list.  *@index is its number if so.  Read without the owner's
  * exclusion: whoever holds a live block was ordered after the pop that set
- * its byte; a racing change can only come from a second free of it.
+ * its byte; a racing change can only come from a second free of it, which
+ * the remote path's xchg settles (so data_race(): a plain load, which the
+ * compiler folds into a compare with memory, unlike READ_ONCE()'s).
  */
 static __always_inline bool smalloc_block_live(const struct smalloc_page *page,
 					       const void *p,
 					       unsigned long *index)
 {
 	return smalloc_block_index(page, p, index) &&
-	       READ_ONCE(page->live[*index]);
+	       /* racy only against a second free of the block: see above */
+	       data_race(page->live[*index]);
 }
 
 /*

@@ -198,9 +198,13 @@ static inline bool IS_ERR_OR_NULL(const void *ptr)
 #ifdef HARNESS_TSAN
 void AnnotateIgnoreReadsBegin(const char *file, int line);
 void AnnotateIgnoreReadsEnd(const char *file, int line);
-/* KCSAN's data_race(): a read the author knows is racy. */
+/*
+ * KCSAN's data_race(): a read the author knows is racy.  __v is of the
+ * expression's type without qualifiers, as the kernel's
+ * __unqual_scalar_typeof() makes it (a const lvalue is read too).
+ */
 #define data_race(expr) ({						\
-	typeof(expr) __v;						\
+	typeof(((void)0, (expr))) __v;					\
 	AnnotateIgnoreReadsBegin(__FILE__, __LINE__);			\
 	__v = (expr);							\
 	AnnotateIgnoreReadsEnd(__FILE__, __LINE__);			\

@@ -245,7 +245,7 @@ static void smalloc_free_one(const void *p, unsigned long ip)
 {
 	unsigned long priv = smalloc_ptr_private(p);
 
-	if (!(priv & SMALLOC_SPAN_TAG))
+	if (!smalloc_priv_is_span(priv))
 		smalloc_free_other(p, ip);
 	else
 		smalloc_free_checked(smalloc_span_of(priv), (void *)p, ip);
@@ -285,7 +285,7 @@ void sfree(const void *p)
 	void *block = (void *)p;
 	unsigned long index;
 
-	if (unlikely(!(priv & SMALLOC_SPAN_TAG))) {
+	if (unlikely(!smalloc_priv_is_span(priv))) {
 		smalloc_free_traced(p, _RET_IP_);
 		return;
 	}
@@ -333,7 +333,7 @@ void smalloc_free_bulk_untraced(size_t n, void **p)
 			struct smalloc_page *page = smalloc_span_of(priv);
 			unsigned long index;
 
-			if (unlikely(!(priv & SMALLOC_SPAN_TAG) ||
+			if (unlikely(!smalloc_priv_is_span(priv) ||
 				     !smalloc_block_live(page, block, &index)))
 				break;
 			if (unlikely(!smalloc_free_to(heap, page, block,

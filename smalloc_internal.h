@@ -167,12 +167,14 @@ struct smalloc_page {
 
 /*
  * ->private of smalloc's frames.  Every frame of a span: the descriptor's
- * address | SMALLOC_SPAN_TAG.  The head frame of a large (page allocator)
- * allocation: its order << 2 | SMALLOC_LARGE_TAG.  Zero, which a frame has
- * for a moment while a span is set up or torn down, carries neither tag,
- * so a pointer racing that (a caller's bug) is never taken for a block.
+ * address, untagged, so that no subtraction precedes its use.  The head
+ * frame of a large (page allocator) allocation: its order << 2 |
+ * SMALLOC_LARGE_TAG, below SMALLOC_SPAN_MIN as zero is, which a frame has
+ * for a moment while a span is set up or torn down: a pointer racing that
+ * (a caller's bug) is never taken for a block.  A descriptor's address is
+ * never below SMALLOC_SPAN_MIN (nothing is mapped in the first page).
  */
-#define SMALLOC_SPAN_TAG	0x1UL
+#define SMALLOC_SPAN_MIN	PAGE_SIZE
 #define SMALLOC_LARGE_TAG	0x2UL
 #define SMALLOC_TAG_MASK	0x3UL
 
@@ -313,8 +315,8 @@ static __always_inline bool smalloc_pfn_owned(unsigned long pfn)
 
 /*
  * ->private of the frame holding @p if smalloc owns it, 0 for anything
- * else: one test of SMALLOC_SPAN_TAG tells a block of a span from
- * everything else.
+ * else: one compare (smalloc_priv_is_span()) tells a block of a span
+ * from everything else.
  *
  * No barrier: the map bit and ->private are written before the span's
  * first block is handed out and cleared after its last one came back, so
@@ -336,11 +338,16 @@ static __always_inline unsigned long smalloc_ptr_private(const void *p)
 	return page_private(pfn_to_page(pfn));
 }
 
-/* The descriptor ->private @priv names; SMALLOC_SPAN_TAG must be set. */
+/* Does ->private @priv name a span's descriptor? */
+static __always_inline bool smalloc_priv_is_span(unsigned long priv)
+{
+	return priv >= SMALLOC_SPAN_MIN;
+}
+
+/* The descriptor ->private @priv names (smalloc_priv_is_span()). */
 static __always_inline struct smalloc_page *smalloc_span_of(unsigned long priv)
 {
-	/* The subtraction folds into the displacement of every use. */
-	return (struct smalloc_page *)(priv - SMALLOC_SPAN_TAG);
+	return (struct smalloc_page *)priv;
 }
 
 /*
@@ -352,7 +359,7 @@ static __always_inline struct smalloc_page *smalloc_ptr_to_page(const void *p)
 {
 	unsigned long priv = smalloc_ptr_private(p);
 
-	if (unlikely(!(priv & SMALLOC_SPAN_TAG)))
+	if (unlikely(!smalloc_priv_is_span(priv)))
 		return NULL;
 	return smalloc_span_of(priv);
 }

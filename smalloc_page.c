@@ -283,7 +283,7 @@ struct smalloc_page *smalloc_page_new(unsigned int class, gfp_t gfp, int node)
 	/* KASAN: no block is allocated yet; kmemleak tracks blocks. */
 	smalloc_debug_span_new(page);
 	smalloc_frames_set_private(frames, 1UL << order,
-				   (unsigned long)page | SMALLOC_SPAN_TAG);
+				   (unsigned long)page);
 	smalloc_pfn_map_set(page_to_pfn(frames), 1UL << order, true);
 	return page;
 }
@@ -618,6 +618,7 @@ void *smalloc_large_alloc(size_t size, gfp_t gfp, int node)
 		return kmalloc_node(size, gfp, node);
 	if (!head)
 		return NULL;
+	BUILD_BUG_ON((MAX_PAGE_ORDER << 2 | SMALLOC_LARGE_TAG) >= SMALLOC_SPAN_MIN);
 	head->private = SMALLOC_LARGE_TAG | ((unsigned long)order << 2);
 	page_ref_add(head, SMALLOC_REF_BIAS);
 	/* As kmalloc_large(): scanned, and reported if it leaks. */

@@ -75,6 +75,8 @@ int smalloc_classes_init(void)
 		cl->min_order = smalloc_class_min_order(size);
 		cl->order = smalloc_class_order(size, cl->min_order);
 		cl->blocks = (PAGE_SIZE << cl->order) / size;
+		/* A span's block numbers index smalloc_page.live[]. */
+		bad |= cl->blocks > SMALLOC_MAX_BLOCKS;
 		if (size <= SMALLOC_DIRECT_MAX) {
 			cl->wmin = (prev >> SMALLOC_WORD_SHIFT) + 1;
 			cl->wmax = size >> SMALLOC_WORD_SHIFT;

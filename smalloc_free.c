@@ -7,9 +7,9 @@
  *   - a block of another heap's page: pushed on the page's xthread_free
  *     (smalloc_remote.c);
  *   - anything but a plain free of a live block (a pointer that is no
- *     block start, a block that looks free, poisoning or init_on_free):
- *     the checked path, with the exact double-free check
- *     (smalloc_page_holds_free(), smalloc_report.c);
+ *     block start, a block not live, poisoning or init_on_free): the
+ *     checked path, which reports what is no live block (the per-page
+ *     live bytes are the exact double-free check, smalloc_internal.h);
  *   - a large allocation: the page allocator; a kmalloc object: kfree();
  *     from NMI both are deferred to an irq_work;
  *   - bulk frees take the heap once per batch.
@@ -137,36 +137,66 @@ static noinline void smalloc_free_other(const void *p, unsigned long ip)
 	smalloc_report_invalid_free(p, "not allocated by smalloc or kmalloc", ip);
 }
 
-/* Is @block (of @page) a live block start that a plain free may take? */
-static __always_inline bool smalloc_block_plain(const struct smalloc_page *page,
-						const void *block)
+/*
+ * Give @block, number @index of @page and live when the caller looked,
+ * back to its page from the current heap @heap (taken by the caller):
+ * locally if @heap owns the page, else remotely.  Return: false if the
+ * remote free found the block freed meanwhile (freed twice at once),
+ * which the caller reports once it let go of the heap.
+ */
+static __always_inline bool smalloc_free_to(struct smalloc_heap *heap,
+					    struct smalloc_page *page,
+					    void *block, unsigned long index)
 {
-	return smalloc_block_valid(page, block) &&
-	       !smalloc_block_maybe_free(page, block);
+	if (unlikely(page->heap != heap))
+		return smalloc_free_remote(heap, page, block, index);
+	WRITE_ONCE(page->live[index], 0);
+	smalloc_stat_inc(heap, SMALLOC_FREE_LOCAL);
+	smalloc_heap_free_block(heap, page, block);
+	return true;
 }
 
 /*
- * Give @block back to its page from the current heap @heap (taken by the
- * caller): locally if @heap owns the page, else remotely.
+ * The out-of-line ends of smalloc_free_block(), which let go of the heap
+ * themselves: sfree() tail-calls them and so needs no stack frame.  The
+ * report of a remote double free names _RET_IP_, which is sfree()'s
+ * caller when the calls are tail calls as they are built (else a place in
+ * sfree()): passing the caller's address would cost the fast path a load.
  */
-static __always_inline void smalloc_free_to(struct smalloc_heap *heap,
-					    struct smalloc_page *page,
-					    void *block)
+static noinline void smalloc_free_remote_put(struct smalloc_heap *heap,
+					     struct smalloc_page *page,
+					     void *block, unsigned long index)
 {
-	if (likely(page->heap == heap)) {
-		smalloc_stat_inc(heap, SMALLOC_FREE_LOCAL);
-		smalloc_heap_free_block(heap, page, block);
-	} else {
-		smalloc_free_remote(heap, page, block);
-	}
+	bool freed = smalloc_free_remote(heap, page, block, index);
+
+	smalloc_heap_put(heap);
+	if (unlikely(!freed))
+		smalloc_double_free(block, _RET_IP_);
 }
 
+static noinline void smalloc_free_local_slow_put(struct smalloc_heap *heap,
+						 struct smalloc_page *page)
+{
+	smalloc_heap_free_local_slow(heap, page);
+	smalloc_heap_put(heap);
+}
+
+/* smalloc_free_to() with the heap taken here. */
 static __always_inline void smalloc_free_block(struct smalloc_page *page,
-					       void *block)
+					       void *block, unsigned long index)
 {
 	struct smalloc_heap *heap = smalloc_heap_get();
 
-	smalloc_free_to(heap, page, block);
+	if (unlikely(page->heap != heap)) {
+		smalloc_free_remote_put(heap, page, block, index);
+		return;
+	}
+	WRITE_ONCE(page->live[index], 0);
+	smalloc_stat_inc(heap, SMALLOC_FREE_LOCAL);
+	if (smalloc_heap_push_block(page, block)) {
+		smalloc_free_local_slow_put(heap, page);
+		return;
+	}
 	smalloc_heap_put(heap);
 }
 
@@ -178,6 +208,8 @@ static __always_inline void smalloc_free_block(struct smalloc_page *page,
 static noinline void smalloc_free_checked(struct smalloc_page *page,
 					  void *block, unsigned long ip)
 {
+	unsigned long index;
+
 	if (unlikely(!smalloc_block_valid(page, block))) {
 		smalloc_report_invalid_free(block, "not the start of a block",
 					    ip);
@@ -185,9 +217,11 @@ static noinline void smalloc_free_checked(struct smalloc_page *page,
 	}
 	/* KASAN reports a freed block here; the check below contains it. */
 	smalloc_debug_check_free(page, block);
-	if (smalloc_block_maybe_free(page, block) &&
-	    smalloc_double_free(page, block, ip))
+	/* A carved block start that is not live is on a free list. */
+	if (!smalloc_block_live(page, block, &index)) {
+		smalloc_double_free(block, ip);
 		return;
+	}
 	/* kmemleak_free() may not be called from NMI. */
 	if (IS_ENABLED(CONFIG_DEBUG_KMEMLEAK) && unlikely(in_nmi())) {
 		smalloc_free_from_nmi(block, false);
@@ -199,7 +233,7 @@ static noinline void smalloc_free_checked(struct smalloc_page *page,
 		smalloc_poison_block(page, block);
 	else if (want_init_on_free())
 		memset(block, 0, page->block_size);
-	smalloc_free_block(page, block);
+	smalloc_free_block(page, block, index);
 }
 
 /*
@@ -211,16 +245,17 @@ static void smalloc_free_one(const void *p, unsigned long ip)
 {
 	unsigned long priv = smalloc_ptr_private(p);
 
-	if (!(priv & SMALLOC_SPAN_TAG))
+	if (!smalloc_priv_is_span(priv))
 		smalloc_free_other(p, ip);
 	else
 		smalloc_free_checked(smalloc_span_of(priv), (void *)p, ip);
 }
 
 /*
- * sfree() while smalloc_free is enabled: the event, then the free by the
- * checked path.  Out of line, so that the disabled event costs the fast
- * path its static-key nop and nothing else.
+ * sfree() of anything but a plain free of a live block: the smalloc_free
+ * event, then the free by the checked path.  While the event is enabled
+ * smalloc_free_hooks sends every sfree() here (smalloc_trace.c), so the
+ * disabled event costs the fast path nothing of its own.
  */
 static noinline void smalloc_free_traced(const void *p, unsigned long ip)
 {
@@ -248,13 +283,10 @@ void sfree(const void *p)
 	unsigned long priv = smalloc_ptr_private(p);
 	struct smalloc_page *page;
 	void *block = (void *)p;
+	unsigned long index;
 
-	if (trace_smalloc_free_enabled()) {
+	if (unlikely(!smalloc_priv_is_span(priv))) {
 		smalloc_free_traced(p, _RET_IP_);
-		return;
-	}
-	if (unlikely(!(priv & SMALLOC_SPAN_TAG))) {
-		smalloc_free_other(p, _RET_IP_);
 		return;
 	}
 	page = smalloc_span_of(priv);
@@ -263,13 +295,12 @@ void sfree(const void *p)
 	 * the checks are made again with their reports.  The fast path so
 	 * makes no call that returns here, and saves no registers.
 	 */
-	if (unlikely(SMALLOC_DEBUG || !smalloc_block_plain(page, block) ||
-		     static_branch_unlikely(&smalloc_poison) ||
-		     want_init_on_free())) {
-		smalloc_free_checked(page, block, _RET_IP_);
+	if (unlikely(SMALLOC_DEBUG || !smalloc_block_live(page, block, &index) ||
+		     static_branch_unlikely(&smalloc_free_hooks))) {
+		smalloc_free_traced(p, _RET_IP_);
 		return;
 	}
-	smalloc_free_block(page, block);
+	smalloc_free_block(page, block, index);
 }
 EXPORT_SYMBOL_GPL(sfree);
 
@@ -294,17 +325,29 @@ void smalloc_free_bulk_untraced(size_t n, void **p)
 		struct smalloc_heap *heap = smalloc_heap_get();
 		size_t end = min(n, i + SMALLOC_BULK_BATCH);
 
+		void *twice = NULL;
+
 		for (; i < end; i++) {
 			void *block = p[i];
 			unsigned long priv = smalloc_ptr_private(block);
 			struct smalloc_page *page = smalloc_span_of(priv);
+			unsigned long index;
 
-			if (unlikely(!(priv & SMALLOC_SPAN_TAG) ||
-				     !smalloc_block_plain(page, block)))
+			if (unlikely(!smalloc_priv_is_span(priv) ||
+				     !smalloc_block_live(page, block, &index)))
 				break;
-			smalloc_free_to(heap, page, block);
+			if (unlikely(!smalloc_free_to(heap, page, block,
+						      index))) {
+				twice = block;
+				i++;
+				break;
+			}
 		}
 		smalloc_heap_put(heap);
+		if (twice) {
+			smalloc_double_free(twice, _RET_IP_);
+			continue;
+		}
 		/* What the loop would not take: the checked path. */
 		if (i < end)
 			smalloc_free_one(p[i++], _RET_IP_);
@@ -347,8 +390,9 @@ static void smalloc_free_sensitive(const void *p, unsigned long ip)
 	if (!page && !ZERO_OR_NULL_PTR(p))
 		head = smalloc_large_head(p);
 	if (page) {
-		if (smalloc_block_valid(page, p) &&
-		    !smalloc_block_maybe_free(page, p))
+		unsigned long index;
+
+		if (smalloc_block_live(page, p, &index))
 			smalloc_clear_whole(p, page->block_size);
 	} else if (ZERO_OR_NULL_PTR(p)) {
 		return;

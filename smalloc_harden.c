@@ -77,6 +77,24 @@ void smalloc_poison_verify(const struct smalloc_page *page, void *block)
 			   block, page->block_size, bad - (u8 *)block, val);
 }
 
+/*
+ * On while a block handed out needs more than a pop (poisoning, the
+ * init_on_alloc policy, the smalloc_alloc event), and while a block given
+ * back needs more than a push (poisoning, init_on_free, smalloc_free).
+ * Each fast path tests its key alone, one static key instead of three;
+ * the paths they send blocks to test each thing the key stands for.
+ */
+DEFINE_STATIC_KEY_FALSE(smalloc_alloc_hooks);
+DEFINE_STATIC_KEY_FALSE(smalloc_free_hooks);
+
+static void smalloc_key_set(struct static_key_false *key, bool on)
+{
+	if (on)
+		static_branch_enable(key);
+	else
+		static_branch_disable(key);
+}
+
 /**
  * smalloc_poison_set - turn poisoning on or off
  * @on: the new state
@@ -89,10 +107,34 @@ void smalloc_poison_verify(const struct smalloc_page *page, void *block)
  */
 void smalloc_poison_set(bool on)
 {
-	if (on)
-		static_branch_enable(&smalloc_poison);
-	else
-		static_branch_disable(&smalloc_poison);
+	smalloc_key_set(&smalloc_poison, on);
+	smalloc_hooks_update();
+}
+
+/**
+ * smalloc_hooks_update - set smalloc_alloc_hooks and smalloc_free_hooks
+ * from what they stand for
+ *
+ * At load, whenever poisoning changes and when the smalloc_alloc or
+ * smalloc_free event gets its first probe or loses its last; the boot
+ * policies do not change after boot (the user-space harness, whose tests
+ * change them, calls this after).
+ *
+ * Context: process context.
+ */
+void smalloc_hooks_update(void)
+{
+	static DEFINE_MUTEX(lock);
+	bool poison;
+
+	/* Poisoning and the events change from different callers. */
+	mutex_lock(&lock);
+	poison = static_key_enabled(&smalloc_poison);
+	smalloc_key_set(&smalloc_alloc_hooks, poison || want_init_on_alloc(0) ||
+			READ_ONCE(smalloc_tracing_alloc));
+	smalloc_key_set(&smalloc_free_hooks, poison || want_init_on_free() ||
+			READ_ONCE(smalloc_tracing_free));
+	mutex_unlock(&lock);
 }
 
 void smalloc_harden_init(void)

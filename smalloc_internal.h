@@ -78,9 +78,10 @@ static inline unsigned int smalloc_size_class(size_t size)
 }
 
 /* Direct-cache slot for a request of 1..SMALLOC_DIRECT_MAX bytes. */
-static inline unsigned int smalloc_direct_slot(size_t size)
+static inline unsigned long smalloc_direct_slot(size_t size)
 {
-	return (size + (1 << SMALLOC_WORD_SHIFT) - 1) >> SMALLOC_WORD_SHIFT;
+	/* size - 1, not size + 7: the caller's range test computed it. */
+	return ((size - 1) >> SMALLOC_WORD_SHIFT) + 1;
 }
 
 /* Direct-cache slot for SMALLOC_DIRECT_MAX < @size <= SMALLOC_MAX_SIZE. */
@@ -124,9 +125,18 @@ int smalloc_classes_init(void);
  * @capacity is how many blocks have been carved so far (extension is lazy);
  * @reserved how many fit in the span.
  *
- * Next pointers inside free blocks are stored XOR-ed with @key and the
- * block's address (see smalloc_block_next()), as SLAB_FREELIST_HARDENED
- * does, so a stray write or a leaked pointer does not give a usable list.
+ * Next pointers inside free blocks are stored encoded with the two random
+ * @key (see smalloc_block_next()), so a stray write or a leaked pointer
+ * does not give a usable list.
+ *
+ * @live has one byte per block number (smalloc_block_index()): 1 while
+ * the block is handed out, 0 while it is free or not carved yet, and 0
+ * for the number a span's tail would have.  It is the exact double-free
+ * check: sfree() frees only a block whose byte is 1.  The owner sets it
+ * when it pops the block and clears it with a plain store when the block
+ * comes back locally; a remote free clears it with xchg and pushes only
+ * if it took the 1 (smalloc_free_remote()).  Bytes, not bits: the owner's
+ * plain stores and a remote xchg never share a read-modify-write.
  */
 struct smalloc_page {
 	void *free;			/* owner */
@@ -137,19 +147,19 @@ struct smalloc_page {
 	unsigned int block_size;	/* constant */
 	/* Owner writes (WRITE_ONCE), anyone reads: capacity * block_size. */
 	unsigned int carved;
-	unsigned int limit;		/* constant: reserved * block_size */
-	u64 magic;			/* constant: for smalloc_block_valid() */
+	u64 magic;			/* constant: smalloc_block_index() */
 	u8 class;			/* constant */
 	u8 order;			/* constant */
 	u8 flags;			/* owner: SMALLOC_PAGE_* */
 	u8 retire_expire;		/* owner: heartbeats left while retired */
 	u8 retire_cycles;		/* constant: retire_expire's start */
-	unsigned long key;		/* constant */
+	unsigned long key[2];		/* constant: smalloc_block_next() */
 	void *start;			/* constant: span address */
 	struct smalloc_heap *heap;	/* constant: owning heap */
 	struct list_head list;		/* owner: class queue or full list */
 	struct list_head retired;	/* owner: heap->retired while retired */
 	atomic_long_t xthread_free;	/* anyone: remote free stack */
+	u8 live[SMALLOC_MAX_BLOCKS + 1];	/* owner sets, see above */
 };
 
 #define SMALLOC_PAGE_IN_FULL	0x1	/* on heap->full[class] */
@@ -157,21 +167,17 @@ struct smalloc_page {
 
 /*
  * ->private of smalloc's frames.  Every frame of a span: the descriptor's
- * address | SMALLOC_SPAN_TAG.  The head frame of a large (page allocator)
- * allocation: its order << 2 | SMALLOC_LARGE_TAG.  Zero, which a frame has
- * for a moment while a span is set up or torn down, carries neither tag,
- * so a pointer racing that (a caller's bug) is never taken for a block.
+ * address, untagged, so that no subtraction precedes its use.  The head
+ * frame of a large (page allocator) allocation: its order << 2 |
+ * SMALLOC_LARGE_TAG, below SMALLOC_SPAN_MIN as zero is, which a frame has
+ * for a moment while a span is set up or torn down: a pointer racing that
+ * (a caller's bug) is never taken for a block.  A descriptor's address is
+ * never below SMALLOC_SPAN_MIN (nothing is mapped in the first page).
  */
-#define SMALLOC_SPAN_TAG	0x1UL
+#define SMALLOC_SPAN_MIN	PAGE_SIZE
 #define SMALLOC_LARGE_TAG	0x2UL
 #define SMALLOC_TAG_MASK	0x3UL
 
-/*
- * NULL is encoded like any pointer, so a free block never holds zero in
- * its first word: a live block whose first word decodes to NULL or to a
- * block of its own page is almost certainly on a free list already
- * (smalloc_block_maybe_free()).
- */
 /*
  * The first word of a block, which holds the encoded next pointer while
  * the block is free.  On a KASAN kernel a free block is poisoned (see
@@ -191,28 +197,90 @@ static __no_kasan_or_inline void smalloc_block_set_word(void *block,
 	*(unsigned long *)block = v;
 }
 
+/*
+ * A free block's next pointer is stored as mimalloc's secure mode stores
+ * it: rotl(next ^ key[1], SMALLOC_KEY_ROT) + key[0], with two random keys
+ * per page.  A leaked pair (next, stored word) gives neither key, NULL is
+ * encoded like any pointer, and decoding is a subtract, a rotate and an
+ * xor, with no copy of the block's address to scramble (the XOR with one
+ * key and swab(block) of SLAB_FREELIST_HARDENED took two more
+ * instructions per pop and per push).  The rotation is fixed, where
+ * mimalloc takes it from key[0]: a variable one needs %cl and a move.
+ */
+#define SMALLOC_KEY_ROT		17
+
 static inline void *smalloc_block_next(const struct smalloc_page *page,
 				       const void *block)
 {
 	unsigned long v = smalloc_block_word(block);
 
-	return (void *)(v ^ page->key ^ swab((unsigned long)block));
+	return (void *)(ror64(v - page->key[0], SMALLOC_KEY_ROT) ^ page->key[1]);
 }
 
 static inline void smalloc_block_set_next(const struct smalloc_page *page,
 					  void *block, const void *next)
 {
-	unsigned long v = (unsigned long)next ^ page->key ^
-			  swab((unsigned long)block);
+	unsigned long v = rol64((unsigned long)next ^ page->key[1],
+				SMALLOC_KEY_ROT) + page->key[0];
 
 	smalloc_block_set_word(block, v);
 }
 
 /*
- * Pop from page->free.  Owner only; page->free must not be NULL.
- * The encoded next pointer is wiped: it would leak the list to the new
- * owner, and a block whose owner writes fewer than 8 bytes would keep a
- * stale one that smalloc_block_maybe_free() could take for a free block.
+ * Block number and boundary test of @p, a pointer into @page's span, in
+ * one multiply: with magic = 2^64 / size rounded up and off = p - start
+ * below 2^32, the high half of off * magic is off / size, and the low half
+ * is below magic exactly when size divides off (Lemire, Kaser and Kurz,
+ * "Faster remainder by direct computation", 2019).  off is below the
+ * span's size, so the number is at most page->reserved.
+ */
+static __always_inline bool smalloc_block_index(const struct smalloc_page *page,
+						const void *p,
+						unsigned long *index)
+{
+	unsigned long lo = (unsigned long)p - (unsigned long)page->start;
+
+	/*
+	 * mulq, not unsigned __int128: a 16-byte-aligned type makes GCC
+	 * realign the kernel's 8-byte-aligned stack in every caller.
+	 */
+	asm("mulq %[magic]" : "+a" (lo), "=d" (*index)
+	    : [magic] "rm" (page->magic) : "cc");
+	return lo < page->magic;
+}
+
+/* The block number of @block, a block start. */
+static __always_inline unsigned long smalloc_block_number(const struct smalloc_page *page,
+							  const void *block)
+{
+	unsigned long index;
+
+	smalloc_block_index(page, block, &index);
+	return index;
+}
+
+/*
+ * Is @p a block of @page that is handed out?  Exact: false for a pointer
+ * inside a block, a block not carved yet, the span's tail and a block on
+ * any free list.  *@index is its number if so.  Read without the owner's
+ * exclusion: whoever holds a live block was ordered after the pop that set
+ * its byte; a racing change can only come from a second free of it, which
+ * the remote path's xchg settles (so data_race(): a plain load, which the
+ * compiler folds into a compare with memory, unlike READ_ONCE()'s).
+ */
+static __always_inline bool smalloc_block_live(const struct smalloc_page *page,
+					       const void *p,
+					       unsigned long *index)
+{
+	return smalloc_block_index(page, p, index) &&
+	       /* racy only against a second free of the block: see above */
+	       data_race(page->live[*index]);
+}
+
+/*
+ * Pop from page->free.  Owner only; page->free must not be NULL.  The
+ * block's first word keeps its encoded next pointer (as SLUB's and
+ * mimalloc's do): it is encoded, and no check reads it any more.
  */
 static __always_inline void *smalloc_page_pop(struct smalloc_page *page)
 {
@@ -220,7 +288,7 @@ static __always_inline void *smalloc_page_pop(struct smalloc_page *page)
 
 	page->free = smalloc_block_next(page, block);
 	page->used++;
-	smalloc_block_set_word(block, 0);
+	WRITE_ONCE(page->live[smalloc_block_number(page, block)], 1);
 	return block;
 }
 
@@ -247,8 +315,8 @@ static __always_inline bool smalloc_pfn_owned(unsigned long pfn)
 
 /*
  * ->private of the frame holding @p if smalloc owns it, 0 for anything
- * else: one test of SMALLOC_SPAN_TAG tells a block of a span from
- * everything else.
+ * else: one compare (smalloc_priv_is_span()) tells a block of a span
+ * from everything else.
  *
  * No barrier: the map bit and ->private are written before the span's
  * first block is handed out and cleared after its last one came back, so
@@ -270,11 +338,16 @@ static __always_inline unsigned long smalloc_ptr_private(const void *p)
 	return page_private(pfn_to_page(pfn));
 }
 
-/* The descriptor ->private @priv names; SMALLOC_SPAN_TAG must be set. */
+/* Does ->private @priv name a span's descriptor? */
+static __always_inline bool smalloc_priv_is_span(unsigned long priv)
+{
+	return priv >= SMALLOC_SPAN_MIN;
+}
+
+/* The descriptor ->private @priv names (smalloc_priv_is_span()). */
 static __always_inline struct smalloc_page *smalloc_span_of(unsigned long priv)
 {
-	/* The subtraction folds into the displacement of every use. */
-	return (struct smalloc_page *)(priv - SMALLOC_SPAN_TAG);
+	return (struct smalloc_page *)priv;
 }
 
 /*
@@ -286,16 +359,15 @@ static __always_inline struct smalloc_page *smalloc_ptr_to_page(const void *p)
 {
 	unsigned long priv = smalloc_ptr_private(p);
 
-	if (unlikely(!(priv & SMALLOC_SPAN_TAG)))
+	if (unlikely(!smalloc_priv_is_span(priv)))
 		return NULL;
 	return smalloc_span_of(priv);
 }
 
 /*
- * Is @p the start of a block carved so far?  Lemire's divisibility test:
- * off % size == 0 exactly when off * magic <= magic - 1 (mod 2^64) with
- * magic = 2^64 / size rounded up, for every off below 2^32; one multiply
- * and no load of size.
+ * Is @p the start of a block carved so far, live or free?  Lemire's
+ * divisibility test (see smalloc_block_index()): off % size == 0 exactly
+ * when off * magic < magic (mod 2^64); one multiply and no load of size.
  *
  * @carved is read without the owner's exclusion: it only grows, and
  * whoever holds a block of the page was ordered after the extension that
@@ -313,24 +385,7 @@ static __always_inline bool smalloc_block_valid(const struct smalloc_page *page,
 	 * one branch for the caller rather than two.
 	 */
 	off = off < READ_ONCE(page->carved) ? off : 1;
-	return (u64)off * page->magic <= page->magic - 1;
-}
-
-/*
- * Does @block look free already?  Its first word decodes to NULL or to a
- * block of the same page: true for every block on a free list, and for a
- * live block only if its owner wrote exactly such a value, which needs the
- * page's random key.  A cheap filter before the exact (list-walking)
- * double-free check.
- */
-static __always_inline bool smalloc_block_maybe_free(const struct smalloc_page *page,
-						     const void *block)
-{
-	const void *next = smalloc_block_next(page, block);
-	unsigned long start = (unsigned long)page->start;
-
-	/* NULL tested as the span's first block: one branch, not two. */
-	return (next ? (unsigned long)next : start) - start < page->limit;
+	return (u64)off * page->magic < page->magic;
 }
 
 struct smalloc_page *smalloc_page_new(unsigned int class, gfp_t gfp, int node);
@@ -548,8 +603,8 @@ unsigned long smalloc_shrink_scan(struct shrinker *shrinker,
 void smalloc_shrinker_exit(void);
 
 /* Remote frees (smalloc_remote.c). */
-void smalloc_free_remote(struct smalloc_heap *heap, struct smalloc_page *page,
-			 void *block);
+bool smalloc_free_remote(struct smalloc_heap *heap, struct smalloc_page *page,
+			 void *block, unsigned long index);
 
 /* Retire and promotion (smalloc_retire.c). */
 #define SMALLOC_RETIRE_CYCLES		16
@@ -593,29 +648,40 @@ extern unsigned int smalloc_idle_drain_ms;
 
 /*
  * Free a block of one of the heap's own pages: push it on local_free.
- * The rare cases (page emptied, page on the full queue) go out of line,
- * but for the commonest way to empty a page, an alloc/free pair on a
- * retired one: its last block comes back with local_free empty, and
- * retiring it again would only restart its clock and put this one block
- * back on free.  That is done here, without the call.
+ * smalloc_heap_push_block() returns true for the rare cases (page
+ * emptied, page on the full queue), which go out of line
+ * (smalloc_heap_free_local_slow()), but for the commonest way to empty a
+ * page, an alloc/free pair on a retired one: its last block comes back
+ * with local_free empty, and retiring it again would only restart its
+ * clock and put this one block back on free.  That is done here, without
+ * the call, and tested only once the page is known to be emptied or full,
+ * so that a free that leaves the page in use pays two tests.
  */
+static __always_inline bool smalloc_heap_push_block(struct smalloc_page *page,
+						    void *block)
+{
+	void *old = page->local_free;
+
+	smalloc_block_set_next(page, block, old);
+	page->local_free = block;
+	if (likely(--page->used && !(page->flags & SMALLOC_PAGE_IN_FULL)))
+		return false;
+	/* Emptied (a retired page is never on the full queue). */
+	if (!old && page->flags == SMALLOC_PAGE_IN_RETIRED) {
+		smalloc_block_set_next(page, block, page->free);
+		page->free = block;
+		page->local_free = NULL;
+		page->retire_expire = page->retire_cycles;
+		return false;
+	}
+	return true;
+}
+
 static __always_inline void smalloc_heap_free_block(struct smalloc_heap *heap,
 						    struct smalloc_page *page,
 						    void *block)
 {
-	/* used == 1 and flags == SMALLOC_PAGE_IN_RETIRED, in one test. */
-	if (unlikely(!((page->used ^ 1) |
-		       (page->flags ^ SMALLOC_PAGE_IN_RETIRED))) &&
-	    !page->local_free) {
-		smalloc_block_set_next(page, block, page->free);
-		page->free = block;
-		page->used = 0;
-		page->retire_expire = page->retire_cycles;
-		return;
-	}
-	smalloc_block_set_next(page, block, page->local_free);
-	page->local_free = block;
-	if (unlikely(--page->used == 0 || (page->flags & SMALLOC_PAGE_IN_FULL)))
+	if (smalloc_heap_push_block(page, block))
 		smalloc_heap_free_local_slow(heap, page);
 }
 
@@ -634,6 +700,9 @@ extern atomic_t smalloc_fail_rcu_batch;
 
 /* Optional hardening (smalloc_harden.c). */
 DECLARE_STATIC_KEY_FALSE(smalloc_poison);
+DECLARE_STATIC_KEY_FALSE(smalloc_alloc_hooks);
+DECLARE_STATIC_KEY_FALSE(smalloc_free_hooks);
+void smalloc_hooks_update(void);
 extern bool smalloc_random_order;
 void smalloc_poison_block(const struct smalloc_page *page, void *block);
 void smalloc_poison_verify(const struct smalloc_page *page, void *block);
@@ -684,8 +753,7 @@ static inline void smalloc_debug_large_alloc(void *p, size_t size,
 /* Bad input (smalloc_report.c). */
 void smalloc_report_invalid_free(const void *p, const char *why,
 				 unsigned long ip);
-bool smalloc_double_free(struct smalloc_page *page, void *block,
-			 unsigned long ip);
+void smalloc_double_free(const void *block, unsigned long ip);
 
 /* debugfs (smalloc_debugfs.c). */
 void smalloc_debugfs_init(void);
@@ -693,9 +761,16 @@ void smalloc_debugfs_exit(void);
 
 /*
  * Tracepoints (smalloc_trace.h, defined in smalloc_trace.c).  The fast
- * paths call trace_smalloc_*() with what they have at hand, so that the
- * disabled event costs its static-key nop and nothing else.
+ * paths do not test smalloc_alloc's and smalloc_free's keys: the events'
+ * registration functions set smalloc_tracing_* and turn on
+ * smalloc_alloc_hooks or smalloc_free_hooks, which send every block out
+ * of line to where the event is fired.
  */
+extern bool smalloc_tracing_alloc, smalloc_tracing_free;
+int smalloc_trace_alloc_reg(void);
+void smalloc_trace_alloc_unreg(void);
+int smalloc_trace_free_reg(void);
+void smalloc_trace_free_unreg(void);
 #include "smalloc_trace.h"
 
 /*

@@ -138,9 +138,10 @@ static noinline void *smalloc_alloc_kmalloc(size_t size, gfp_t gfp, int node,
 }
 
 /*
- * The fast path's block while smalloc_alloc is enabled: the event, then
- * as smalloc_alloc_prepare().  Out of line and tail-called, so that the
- * disabled event costs the fast path its static-key nop and nothing else.
+ * The fast path's block when smalloc_alloc_hooks is on: the
+ * smalloc_alloc event (the key is on while it is enabled, see
+ * smalloc_trace.c), then as smalloc_alloc_prepare().  Out of line and
+ * tail-called.
  */
 static noinline void *smalloc_alloc_traced(struct smalloc_page *page,
 					   void *block, size_t size, gfp_t gfp,
@@ -149,6 +150,59 @@ static noinline void *smalloc_alloc_traced(struct smalloc_page *page,
 	trace_smalloc_alloc(ip, block, size, page->block_size, gfp,
 			    NUMA_NO_NODE);
 	return smalloc_alloc_prepare(page, block, size, gfp);
+}
+
+/*
+ * The fast path: the direct cache and a pop.  @zero is a constant: true
+ * for the zeroing calls, whose block is cleared here; the caller has sent
+ * GFP_KMALLOC requests to kmalloc.  What more a block may need (the
+ * smalloc_alloc event, poisoning, init_on_alloc, the memory debuggers)
+ * costs the fast path one static key (smalloc_alloc_hooks,
+ * smalloc_harden.c), and goes out of line.
+ */
+static __always_inline void *smalloc_alloc_fast(size_t size, gfp_t gfp,
+						bool zero, unsigned long ip)
+{
+	struct smalloc_heap *heap;
+	struct smalloc_page *page;
+	unsigned long slot;
+	void *block;
+
+	/* The slot less one: the one folds into the load's displacement. */
+	if (likely(size - 1 < SMALLOC_DIRECT_MAX))
+		slot = smalloc_direct_slot(size) - 1;
+	else if (size - 1 < SMALLOC_MAX_SIZE)
+		slot = smalloc_direct_big_slot(size) - 1;
+	else
+		return smalloc_alloc_slow_trace(size, gfp, ip);
+
+	heap = smalloc_heap_get();
+	page = heap->direct[slot + 1];
+	if (likely(page->free)) {
+		block = smalloc_page_pop(page);
+		smalloc_stat_inc(heap, SMALLOC_ALLOC_FAST);
+		smalloc_heap_put(heap);
+		if (SMALLOC_DEBUG || static_branch_unlikely(&smalloc_alloc_hooks))
+			return smalloc_alloc_traced(page, block, size, gfp, ip);
+		/* memset() returns the block: a tail call. */
+		if (zero)
+			return memset(block, 0, page->block_size);
+		return block;
+	}
+	smalloc_heap_put(heap);
+	return smalloc_alloc_slow_trace(size, gfp, ip);
+}
+
+/*
+ * smalloc() of a request with a flag its fast path does not test: to
+ * kmalloc (GFP_KMALLOC), or zeroed (__GFP_ZERO).  Both in one test there.
+ */
+static noinline void *smalloc_alloc_flagged(size_t size, gfp_t gfp,
+					    unsigned long ip)
+{
+	if (gfp & SMALLOC_GFP_KMALLOC)
+		return smalloc_alloc_kmalloc(size, gfp, NUMA_NO_NODE, ip);
+	return smalloc_alloc_fast(size, gfp, true, ip);
 }
 
 /**
@@ -171,39 +225,10 @@ static noinline void *smalloc_alloc_traced(struct smalloc_page *page,
  */
 void *smalloc(size_t size, gfp_t gfp)
 {
-	struct smalloc_heap *heap;
-	struct smalloc_page *page;
-	unsigned int slot;
-	void *block;
-
 	might_alloc(gfp);
-	if (unlikely(gfp & SMALLOC_GFP_KMALLOC))
-		return smalloc_alloc_kmalloc(size, gfp, NUMA_NO_NODE, _RET_IP_);
-
-	if (likely(size - 1 < SMALLOC_DIRECT_MAX))
-		slot = smalloc_direct_slot(size);
-	else if (size - 1 < SMALLOC_MAX_SIZE)
-		slot = smalloc_direct_big_slot(size);
-	else
-		return smalloc_alloc_slow_trace(size, gfp, _RET_IP_);
-
-	heap = smalloc_heap_get();
-	page = heap->direct[slot];
-	if (likely(page->free)) {
-		block = smalloc_page_pop(page);
-		smalloc_stat_inc(heap, SMALLOC_ALLOC_FAST);
-		smalloc_heap_put(heap);
-		if (trace_smalloc_alloc_enabled())
-			return smalloc_alloc_traced(page, block, size, gfp, _RET_IP_);
-		if (SMALLOC_DEBUG || static_branch_unlikely(&smalloc_poison))
-			return smalloc_alloc_prepare(page, block, size, gfp);
-		/* memset() returns the block: a tail call. */
-		if (want_init_on_alloc(gfp))
-			return memset(block, 0, page->block_size);
-		return block;
-	}
-	smalloc_heap_put(heap);
-	return smalloc_alloc_slow_trace(size, gfp, _RET_IP_);
+	if (unlikely(gfp & (SMALLOC_GFP_KMALLOC | __GFP_ZERO)))
+		return smalloc_alloc_flagged(size, gfp, _RET_IP_);
+	return smalloc_alloc_fast(size, gfp, false, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(smalloc);
 
@@ -218,7 +243,11 @@ EXPORT_SYMBOL_GPL(smalloc);
  */
 void *szalloc(size_t size, gfp_t gfp)
 {
-	return smalloc(size, gfp | __GFP_ZERO);
+	gfp |= __GFP_ZERO;
+	might_alloc(gfp);
+	if (unlikely(gfp & SMALLOC_GFP_KMALLOC))
+		return smalloc_alloc_kmalloc(size, gfp, NUMA_NO_NODE, _RET_IP_);
+	return smalloc_alloc_fast(size, gfp, true, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(szalloc);
 

@@ -269,12 +269,11 @@ struct smalloc_page *smalloc_page_new(unsigned int class, gfp_t gfp, int node)
 	*page = (struct smalloc_page) {
 		.reserved	= blocks,
 		.block_size	= cl->size,
-		.limit		= blocks * cl->size,
 		.magic		= div64_u64(U64_MAX, cl->size) + 1,
 		.class		= class,
 		.order		= order,
 		.retire_cycles	= smalloc_retire_cycles(cl->size),
-		.key		= get_random_long(),
+		.key		= { get_random_long(), get_random_long() },
 		.start		= page_address(frames),
 		.list		= LIST_HEAD_INIT(page->list),
 		.retired	= LIST_HEAD_INIT(page->retired),
@@ -284,7 +283,7 @@ struct smalloc_page *smalloc_page_new(unsigned int class, gfp_t gfp, int node)
 	/* KASAN: no block is allocated yet; kmemleak tracks blocks. */
 	smalloc_debug_span_new(page);
 	smalloc_frames_set_private(frames, 1UL << order,
-				   (unsigned long)page | SMALLOC_SPAN_TAG);
+				   (unsigned long)page);
 	smalloc_pfn_map_set(page_to_pfn(frames), 1UL << order, true);
 	return page;
 }
@@ -480,7 +479,10 @@ void smalloc_page_promote(struct smalloc_page *page)
 	smalloc_stat_inc(page->heap, SMALLOC_PROMOTE);
 }
 
-/* Count a list, checking every entry is a block of the page. */
+/*
+ * Count a list, checking every entry is a carved block of the page whose
+ * live byte says free.
+ */
 static int smalloc_list_check(const struct smalloc_page *page, void *head,
 			      unsigned int *count)
 {
@@ -490,6 +492,8 @@ static int smalloc_list_check(const struct smalloc_page *page, void *head,
 	for (b = head; b; b = smalloc_block_next(page, b)) {
 		if (!smalloc_block_valid(page, b))	/* not a carved block */
 			return -EFAULT;
+		if (READ_ONCE(page->live[smalloc_block_number(page, b)]))
+			return -EEXIST;
 		if (++n > page->capacity)
 			return -ELOOP;
 	}
@@ -515,10 +519,10 @@ static bool smalloc_list_holds(const struct smalloc_page *page, void *head,
  * @page: owned page
  * @block: a block of @page
  *
- * The exact double-free check, a walk of free, local_free and
- * xthread_free: the only lists a freed block of the page can be on
- * (remote frees stay on their page's own list, see smalloc_remote.c).
- * Only called when smalloc_block_maybe_free() says so.
+ * A walk of free, local_free and xthread_free: the only lists a freed
+ * block of the page can be on (remote frees stay on their page's own
+ * list, see smalloc_remote.c).  For the tests: sfree() asks the block's
+ * live byte instead, which says the same in O(1).
  *
  * Return: true if @block is free already.
  */
@@ -536,8 +540,10 @@ bool smalloc_page_holds_free(const struct smalloc_page *page, const void *block)
  * @page: a page whose owner is excluded (the caller is the owner, or a
  *        test that has stopped everything touching the page)
  *
- * Checks used + |free| + |local_free| == capacity <= reserved and
- * |xthread_free| <= used, and that every list entry is a carved block.
+ * Checks used + |free| + |local_free| == capacity <= reserved,
+ * |xthread_free| <= used, that every list entry is a carved block whose
+ * live byte is 0, and that at most used - |xthread_free| live bytes are
+ * set (no freed block is taken for a live one).
  *
  * Return: 0 if the page is consistent, a negative errno describing the
  * first problem otherwise (and a warning in the log).
@@ -559,6 +565,18 @@ int smalloc_page_check(const struct smalloc_page *page)
 		err = -EBADSLT;
 	if (!err && nthread > page->used)
 		err = -EOVERFLOW;
+	if (!err) {
+		unsigned int i, live = 0;
+
+		for (i = 0; i <= SMALLOC_MAX_BLOCKS; i++)
+			live += !!READ_ONCE(page->live[i]);
+		/*
+		 * At most: a remote free clears its byte before its push,
+		 * so one in flight leaves the count below for a moment.
+		 */
+		if (live + nthread > page->used)
+			err = -EBADF;
+	}
 	if (err)
 		pr_warn("page %p class %u: used %u free %u local %u thread %u capacity %u reserved %u: error %d\n",
 			page->start, page->class, page->used, nfree, nlocal,
@@ -600,6 +618,7 @@ void *smalloc_large_alloc(size_t size, gfp_t gfp, int node)
 		return kmalloc_node(size, gfp, node);
 	if (!head)
 		return NULL;
+	BUILD_BUG_ON((MAX_PAGE_ORDER << 2 | SMALLOC_LARGE_TAG) >= SMALLOC_SPAN_MIN);
 	head->private = SMALLOC_LARGE_TAG | ((unsigned long)order << 2);
 	page_ref_add(head, SMALLOC_REF_BIAS);
 	/* As kmalloc_large(): scanned, and reported if it leaks. */

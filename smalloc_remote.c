@@ -19,8 +19,9 @@
  * push and the bit test are ordered by the cmpxchg's full barrier, the
  * owner's xchg and its reads of xthread_free by the xchg's, so either the
  * owner's walk sees the block or the pusher sees the bit clear and sets
- * it again.  Every block stays on its page's own list, so the double-free
- * check (smalloc_page_holds_free()) sees every freed block.
+ * it again.  Every block stays on its page's own list.  Its live byte
+ * (smalloc_internal.h) was cleared first, with xchg, so a second free,
+ * by the owner or anyone, finds it free.
  *
  * The page cannot disappear while the freer holds its block; once the
  * block is pushed it may (the owner can collect it and release the page
@@ -37,9 +38,16 @@
  * @heap: the current heap (for statistics only)
  * @page: the block's page
  * @block: the block
+ * @index: its block number
+ *
+ * The block's live byte is taken with xchg: of two frees of one block,
+ * from any CPUs and contexts and even at the same time, one takes the 1
+ * and pushes, the other finds 0 and pushes nothing.
+ *
+ * Return: false if @block was not live (freed twice; the caller reports).
  */
-void smalloc_free_remote(struct smalloc_heap *heap, struct smalloc_page *page,
-			 void *block)
+bool smalloc_free_remote(struct smalloc_heap *heap, struct smalloc_page *page,
+			 void *block, unsigned long index)
 {
 	/*
 	 * Read before the push: once the block is on xthread_free the owner
@@ -47,18 +55,22 @@ void smalloc_free_remote(struct smalloc_heap *heap, struct smalloc_page *page,
 	 */
 	struct smalloc_heap *owner = page->heap;
 	unsigned long bit = 1UL << page->class;
-	long old = atomic_long_read(&page->xthread_free);
+	long old;
 
+	if (unlikely(!xchg(&page->live[index], 0)))
+		return false;
+	old = atomic_long_read(&page->xthread_free);
 	do {
 		smalloc_block_set_next(page, block, (void *)old);
 	} while (!atomic_long_try_cmpxchg(&page->xthread_free, &old,
 					  (long)block));
 	if (likely(old)) {
 		smalloc_stat_inc(heap, SMALLOC_FREE_REMOTE);
-		return;
+		return true;
 	}
 	/* The first since the owner collected: tell it (see above). */
 	if (!(atomic_long_read(&owner->remote_classes) & bit))
 		atomic_long_or(bit, &owner->remote_classes);
 	smalloc_stat_inc(heap, SMALLOC_FREE_DELAYED);
+	return true;
 }

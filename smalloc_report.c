@@ -35,31 +35,17 @@ void smalloc_report_invalid_free(const void *p, const char *why,
 }
 
 /**
- * smalloc_double_free - confirm and report a double free
- * @page: the block's page
- * @block: a block smalloc_block_maybe_free() flagged
+ * smalloc_double_free - report a double free
+ * @block: a carved block start whose live byte said it is free already
+ *         (the byte is exact: see smalloc_page.live in smalloc_internal.h)
  * @ip: the caller of sfree()
  *
- * On the page's owner the free lists are walked to be sure.  Anyone else
- * may not walk them, and takes the filter's word: with the page's random
- * key in the encoding, a live block passes it only by design.
+ * @block's page is not touched: nothing pins it.
  *
  * Context: any.
- * Return: true if @block was reported as freed twice (and must be left
- * alone), false if it is live after all.
  */
-bool smalloc_double_free(struct smalloc_page *page, void *block,
-			 unsigned long ip)
+void smalloc_double_free(const void *block, unsigned long ip)
 {
-	struct smalloc_heap *heap = smalloc_heap_get();
-	bool twice = true;
-
-	if (page->heap == heap)
-		twice = smalloc_page_holds_free(page, block);
-	if (twice)
-		smalloc_stat_inc(heap, SMALLOC_DOUBLE_FREE);
-	smalloc_heap_put(heap);
-	if (twice)
-		smalloc_report_invalid_free(block, "double free", ip);
-	return twice;
+	smalloc_stat_count(SMALLOC_DOUBLE_FREE);
+	smalloc_report_invalid_free(block, "double free", ip);
 }

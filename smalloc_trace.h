@@ -37,29 +37,31 @@
 #define smalloc_show_gfp_flags(flags)	show_gfp_flags(flags)
 #endif
 
-TRACE_EVENT(smalloc_alloc,
-	    TP_PROTO(unsigned long call_site, const void *ptr, size_t bytes_req,
-		     size_t bytes_alloc, gfp_t gfp_flags, int node),
-	    TP_ARGS(call_site, ptr, bytes_req, bytes_alloc, gfp_flags, node),
-	    TP_STRUCT__entry(__field(unsigned long, call_site)
-			     __field(const void *, ptr)
-			     __field(size_t, bytes_req)
-			     __field(size_t, bytes_alloc)
-			     __field(unsigned long, gfp_flags)
-			     __field(int, node)),
-	    TP_fast_assign(__entry->call_site = call_site;
-			   __entry->ptr = ptr;
-			   __entry->bytes_req = bytes_req;
-			   __entry->bytes_alloc = bytes_alloc;
-			   __entry->gfp_flags = (__force unsigned long)gfp_flags;
-			   __entry->node = node;),
-	    TP_printk("call_site=%pS ptr=%p bytes_req=%zu bytes_alloc=%zu gfp_flags=%s node=%d accounted=%s",
-		      (void *)__entry->call_site, __entry->ptr,
-		      __entry->bytes_req, __entry->bytes_alloc,
-		      smalloc_show_gfp_flags(__entry->gfp_flags), __entry->node,
-		      (IS_ENABLED(CONFIG_MEMCG) &&
-		       (__entry->gfp_flags & (__force unsigned long)__GFP_ACCOUNT)) ?
-		      "true" : "false")
+/* Its registration sets smalloc_alloc_hooks (smalloc_trace.c). */
+TRACE_EVENT_FN(smalloc_alloc,
+	       TP_PROTO(unsigned long call_site, const void *ptr, size_t bytes_req,
+			size_t bytes_alloc, gfp_t gfp_flags, int node),
+	       TP_ARGS(call_site, ptr, bytes_req, bytes_alloc, gfp_flags, node),
+	       TP_STRUCT__entry(__field(unsigned long, call_site)
+				__field(const void *, ptr)
+				__field(size_t, bytes_req)
+				__field(size_t, bytes_alloc)
+				__field(unsigned long, gfp_flags)
+				__field(int, node)),
+	       TP_fast_assign(__entry->call_site = call_site;
+			      __entry->ptr = ptr;
+			      __entry->bytes_req = bytes_req;
+			      __entry->bytes_alloc = bytes_alloc;
+			      __entry->gfp_flags = (__force unsigned long)gfp_flags;
+			      __entry->node = node;),
+	       TP_printk("call_site=%pS ptr=%p bytes_req=%zu bytes_alloc=%zu gfp_flags=%s node=%d accounted=%s",
+			 (void *)__entry->call_site, __entry->ptr,
+			 __entry->bytes_req, __entry->bytes_alloc,
+			 smalloc_show_gfp_flags(__entry->gfp_flags), __entry->node,
+			 (IS_ENABLED(CONFIG_MEMCG) &&
+			  (__entry->gfp_flags & (__force unsigned long)__GFP_ACCOUNT)) ?
+			 "true" : "false"),
+	       smalloc_trace_alloc_reg, smalloc_trace_alloc_unreg
 );
 
 /* call_site and ptr, for smalloc_free and smalloc_free_rcu. */
@@ -74,10 +76,14 @@ DECLARE_EVENT_CLASS(smalloc_ptr,
 			      (void *)__entry->call_site, __entry->ptr)
 );
 
-/* Every sfree() and sfree_sensitive() call, NULL included, as kmem:kfree. */
-DEFINE_EVENT(smalloc_ptr, smalloc_free,
-	     TP_PROTO(unsigned long call_site, const void *ptr),
-	     TP_ARGS(call_site, ptr)
+/*
+ * Every sfree() and sfree_sensitive() call, NULL included, as kmem:kfree.
+ * Its registration sets smalloc_free_hooks (smalloc_trace.c).
+ */
+DEFINE_EVENT_FN(smalloc_ptr, smalloc_free,
+		TP_PROTO(unsigned long call_site, const void *ptr),
+		TP_ARGS(call_site, ptr),
+		smalloc_trace_free_reg, smalloc_trace_free_unreg
 );
 
 /* An object handed to sfree_rcu() or sfree_rcu_mightsleep(). */

@@ -1468,6 +1468,63 @@ static void double_free_is_detected_and_contained(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, check_heap_owned(task_heap(0)), 0);
 }
 
+/*
+ * A second free of a block of a page that emptied, was retired and had
+ * its blocks promoted onto free is reported, from the owner and from
+ * another CPU, and touches nothing.  A live block holding exactly what a
+ * free block's first word would hold is freed, on either path, and not
+ * reported: the check is the block's live byte, not its contents.
+ */
+static void double_free_after_promotion_is_detected(struct kunit *test)
+{
+	void **objs = kunit_kcalloc(test, SMALLOC_MAX_BLOCKS, sizeof(void *),
+				    GFP_KERNEL);
+	unsigned long df = smalloc_stat_sum(SMALLOC_DOUBLE_FREE);
+	struct smalloc_heap *heap = task_heap(0);
+	struct smalloc_page *page;
+	unsigned int i, nr, o;
+	void *a, *b;
+
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	o = other_cpu(test, 0);
+	pin_to(test, 0);
+	page = fill_one_page(test, 96, objs, &nr);
+	for (i = 0; i < nr; i++)
+		sfree(objs[i]);
+	KUNIT_EXPECT_TRUE(test, smalloc_page_is_retired(page));
+	KUNIT_EXPECT_NULL(test, page->local_free);
+	KUNIT_EXPECT_EQ(test, list_len(page, page->free), page->capacity);
+
+	a = objs[0];
+	b = objs[nr - 1];
+	SMALLOC_KASAN_REPORTS(test, sfree(a));		/* the owner */
+	SMALLOC_KASAN_REPORTS(test, free_on(o, &b, 1));	/* another CPU */
+	KUNIT_EXPECT_EQ(test, page->used, 0);
+	KUNIT_EXPECT_EQ(test, smalloc_page_remote_count(page), 0);
+	KUNIT_EXPECT_NULL(test, page->local_free);
+	KUNIT_EXPECT_EQ(test, list_len(page, page->free), page->capacity);
+	KUNIT_EXPECT_EQ(test, check_page_owned(page), 0);
+	if (IS_ENABLED(CONFIG_SMALLOC_STATS))
+		KUNIT_EXPECT_EQ(test, smalloc_stat_sum(SMALLOC_DOUBLE_FREE),
+				df + 2);
+
+	a = smalloc(96, GFP_KERNEL);
+	b = smalloc(96, GFP_KERNEL);
+	KUNIT_ASSERT_PTR_EQ(test, smalloc_ptr_to_page(a), page);
+	KUNIT_ASSERT_PTR_EQ(test, smalloc_ptr_to_page(b), page);
+	smalloc_block_set_next(page, a, page->free);
+	smalloc_block_set_next(page, b, NULL);
+	sfree(a);
+	free_on(o, &b, 1);
+	KUNIT_EXPECT_EQ(test, smalloc_page_remote_count(page), 1);
+	heartbeat(heap);
+	KUNIT_EXPECT_EQ(test, page->used, 0);
+	KUNIT_EXPECT_EQ(test, check_heap_owned(heap), 0);
+	if (IS_ENABLED(CONFIG_SMALLOC_STATS))
+		KUNIT_EXPECT_EQ(test, smalloc_stat_sum(SMALLOC_DOUBLE_FREE),
+				df + 2);
+}
+
 /* With poisoning on, a write to a freed block is caught when it is reused. */
 static void poison_catches_write_after_free(struct kunit *test)
 {
@@ -2079,7 +2136,8 @@ static void span_falls_back_to_min_order(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, small);
 	KUNIT_EXPECT_EQ(test, small->order, cl->min_order);
 	KUNIT_EXPECT_EQ(test, small->reserved, n);
-	KUNIT_EXPECT_EQ(test, small->limit, n * size);
+	KUNIT_EXPECT_EQ(test, smalloc_block_number(small, small->start +
+						   (n - 1) * size), n - 1);
 
 	/* Fill it: the block after its last one opens a preferred span. */
 	for (i = 1; i <= n; i++) {
@@ -2350,6 +2408,7 @@ static struct kunit_case smalloc_test_cases[] = {
 	KUNIT_CASE(frame_without_descriptor_is_not_a_block),
 	KUNIT_CASE(uncarved_block_is_not_a_block),
 	KUNIT_CASE(double_free_is_detected_and_contained),
+	KUNIT_CASE(double_free_after_promotion_is_detected),
 	KUNIT_CASE(poison_catches_write_after_free),
 	KUNIT_CASE(random_order_hides_carve_order),
 	KUNIT_CASE(irq_and_softirq_alloc_with_remote_free),

@@ -577,10 +577,11 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	 * previous input checked.
 	 */
 	mode = get8();
-	smalloc_poison_set(mode & 1);
 	WRITE_ONCE(smalloc_random_order, !(mode & 2));
 	WRITE_ONCE(harness_init_on_alloc, !!(mode & 4));
 	WRITE_ONCE(harness_init_on_free, !!(mode & 8));
+	/* After the policies: it sets the fast paths' keys from them too. */
+	smalloc_poison_set(mode & 1);
 
 	while (in < in_end && ops++ < MAX_OPS) {
 		step();

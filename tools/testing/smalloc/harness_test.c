@@ -127,8 +127,10 @@ static void init_on_alloc_and_free_policies(struct kunit *test)
 		memset(p, 0xa5, smalloc_usable_size(p));
 		sfree(p);
 		WRITE_ONCE(harness_init_on_alloc, true);
+		smalloc_hooks_update();
 		p = smalloc(sizes[i], GFP_KERNEL);
 		WRITE_ONCE(harness_init_on_alloc, false);
+		smalloc_hooks_update();
 		KUNIT_ASSERT_NOT_NULL(test, p);
 		for (k = 0; k < smalloc_usable_size(p); k++)
 			if (p[k])
@@ -141,8 +143,10 @@ static void init_on_alloc_and_free_policies(struct kunit *test)
 		}
 		memset(p, 0xa5, smalloc_usable_size(p));
 		WRITE_ONCE(harness_init_on_free, true);
+		smalloc_hooks_update();
 		sfree(p);
 		WRITE_ONCE(harness_init_on_free, false);
+		smalloc_hooks_update();
 		/* The first word is the free-list link. */
 		for (k = sizeof(void *); k < sizes[i]; k++)
 			if (p[k])

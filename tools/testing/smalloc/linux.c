@@ -101,6 +101,14 @@ struct cpumask __cpu_possible_mask, __cpu_online_mask;
 static struct cpumask harness_cpu_masks[NR_CPUS];
 
 __thread unsigned int harness_cpu;
+__thread unsigned long harness_cpu_off;
+
+/* Put the current thread on @cpu: harness_cpu and this_cpu_ptr()'s offset. */
+void harness_move_to_cpu(unsigned int cpu)
+{
+	harness_cpu = cpu;
+	harness_cpu_off = (unsigned long)cpu << HARNESS_PCPU_UNIT_SHIFT;
+}
 __thread unsigned char harness_ctx;
 __thread int harness_preempt_count;
 
@@ -197,7 +205,7 @@ void harness_set_cpu(int cpu)
 		harness_pinned = 0;
 		return;
 	}
-	harness_cpu = cpu;
+	harness_move_to_cpu(cpu);
 	harness_pinned = 1;
 }
 
@@ -249,7 +257,7 @@ static void harness_sync_locks(void)
 	if (want && !harness_held) {
 		for (;;) {
 			if (!cpu_online(harness_cpu))
-				harness_cpu = harness_pick_online_cpu();
+				harness_move_to_cpu(harness_pick_online_cpu());
 			harness_held_cpu = harness_cpu;
 			lvl = __builtin_ctz(want);
 			pthread_mutex_lock(&harness_cpu_lock[harness_cpu][lvl]);
@@ -281,7 +289,7 @@ static void harness_maybe_migrate(void)
 	if (harness_pinned || harness_ctx != HARNESS_CTX_TASK || harness_held)
 		return;
 	if ((harness_random() & 15) == 0 || !cpu_online(harness_cpu))
-		harness_cpu = harness_pick_online_cpu();
+		harness_move_to_cpu(harness_pick_online_cpu());
 }
 
 void harness_preempt_disable(void)
@@ -1345,10 +1353,10 @@ static void harness_run_work(struct delayed_work *dw, unsigned int cpu)
 	int saved_pinned = harness_pinned;
 
 	cpus_read_lock();
-	harness_cpu = cpu_online(cpu) ? cpu : harness_pick_online_cpu();
+	harness_move_to_cpu(cpu_online(cpu) ? cpu : harness_pick_online_cpu());
 	harness_pinned = 1;
 	dw->work.func(&dw->work);
-	harness_cpu = saved_cpu;
+	harness_move_to_cpu(saved_cpu);
 	harness_pinned = saved_pinned;
 	cpus_read_unlock();
 	pthread_mutex_lock(&harness_wq_lock);
@@ -1474,10 +1482,10 @@ long work_on_cpu(int cpu, long (*fn)(void *), void *arg)
 		unsigned int saved_cpu = harness_cpu;
 		int saved_pinned = harness_pinned;
 
-		harness_cpu = cpu;
+		harness_move_to_cpu(cpu);
 		harness_pinned = 1;
 		w.ret = fn(arg);
-		harness_cpu = saved_cpu;
+		harness_move_to_cpu(saved_cpu);
 		harness_pinned = saved_pinned;
 		return w.ret;
 	}
@@ -2166,7 +2174,7 @@ int harness_init(unsigned int nr_cpus, unsigned long arena_mib)
 	for (pfn = harness_nr_pages; pfn; pfn -= 1UL << MAX_PAGE_ORDER)
 		harness_buddy_add(pfn - (1UL << MAX_PAGE_ORDER), MAX_PAGE_ORDER);
 
-	harness_cpu = 0;
+	harness_move_to_cpu(0);
 	return harness_module_init();
 }
 

@@ -138,6 +138,16 @@ typedef s64 ktime_t;
 #define PAGE_ALIGNED(p)		IS_ALIGNED((unsigned long)(p), PAGE_SIZE)
 #define is_power_of_2(n)	((n) != 0 && (((n) & ((n) - 1)) == 0))
 #define swab(x)			((typeof(x))__builtin_bswap64((u64)(x)))
+
+static inline u64 rol64(u64 word, unsigned int shift)
+{
+	return (word << (shift & 63)) | (word >> ((-shift) & 63));
+}
+
+static inline u64 ror64(u64 word, unsigned int shift)
+{
+	return (word >> (shift & 63)) | (word << ((-shift) & 63));
+}
 #define div_u64(a, b)		((u64)(a) / (u32)(b))
 #define div64_u64(a, b)		((u64)(a) / (u64)(b))
 #define div64_ul(a, b)		((unsigned long)(a) / (unsigned long)(b))
@@ -188,9 +198,13 @@ static inline bool IS_ERR_OR_NULL(const void *ptr)
 #ifdef HARNESS_TSAN
 void AnnotateIgnoreReadsBegin(const char *file, int line);
 void AnnotateIgnoreReadsEnd(const char *file, int line);
-/* KCSAN's data_race(): a read the author knows is racy. */
+/*
+ * KCSAN's data_race(): a read the author knows is racy.  __v is of the
+ * expression's type without qualifiers, as the kernel's
+ * __unqual_scalar_typeof() makes it (a const lvalue is read too).
+ */
 #define data_race(expr) ({						\
-	typeof(expr) __v;						\
+	typeof(((void)0, (expr))) __v;					\
 	AnnotateIgnoreReadsBegin(__FILE__, __LINE__);			\
 	__v = (expr);							\
 	AnnotateIgnoreReadsEnd(__FILE__, __LINE__);			\
@@ -656,6 +670,17 @@ static inline void clear_bit(long nr, volatile unsigned long *addr)
 			   ~(1UL << (nr % BITS_PER_LONG)), __ATOMIC_RELAXED);
 }
 
+#ifdef HARNESS_FAST
+/* The benchmark's: the kernel's variable_test_bit(), one bt of memory. */
+static __always_inline bool test_bit(long nr, const volatile unsigned long *addr)
+{
+	bool bit;
+
+	asm volatile("btq %2,%1" : "=@ccc" (bit)
+		     : "m" (*(const unsigned long *)addr), "r" (nr) : "memory");
+	return bit;
+}
+#else
 static __always_inline bool test_bit(long nr, const volatile unsigned long *addr)
 {
 	unsigned long w = __atomic_load_n((const unsigned long *)addr +
@@ -663,6 +688,7 @@ static __always_inline bool test_bit(long nr, const volatile unsigned long *addr
 
 	return (w >> (nr % BITS_PER_LONG)) & 1;
 }
+#endif
 
 static inline unsigned long find_next_bit(const unsigned long *addr,
 					  unsigned long size,
@@ -787,6 +813,7 @@ enum harness_ctx {
  * thread is on one CPU while it has anything disabled.
  */
 extern __thread unsigned int harness_cpu;
+void harness_move_to_cpu(unsigned int cpu);
 extern __thread unsigned char harness_ctx;
 extern __thread int harness_preempt_count;
 
@@ -892,7 +919,12 @@ void harness_free_percpu(void *p);
 #define free_percpu(p)		harness_free_percpu(p)
 #define per_cpu_ptr(ptr, cpu) \
 	((typeof(ptr))((char *)(ptr) + ((unsigned long)(cpu) << HARNESS_PCPU_UNIT_SHIFT)))
-#define this_cpu_ptr(ptr)	per_cpu_ptr(ptr, harness_cpu)
+/*
+ * The current CPU's offset, kept beside harness_cpu by harness_move_to_cpu():
+ * one %fs-relative load and an add, as the kernel's %gs:this_cpu_off.
+ */
+extern __thread unsigned long harness_cpu_off;
+#define this_cpu_ptr(ptr)	((typeof(ptr))((char *)(ptr) + harness_cpu_off))
 #define raw_cpu_ptr(ptr)	this_cpu_ptr(ptr)
 
 /* ------------------------------------------------------------------ */
@@ -926,6 +958,8 @@ struct page {
 	};
 	unsigned long private;
 	int _refcount;			/* atomic: head 1, tails 0 when allocated */
+	/* The kernel's is 64 bytes: pfn_to_page() is a shift and an add. */
+	unsigned long harness_pad[3];
 };
 
 static inline int page_ref_count(const struct page *page)

@@ -69,23 +69,32 @@ KCSAN_FRAMES = 3
 MAX_LINES = 300
 
 # (kind, the info line the control case prints, the control's own
-# functions, other smalloc functions its report may name).  A report of
-# that kind is the control's if it names one of the control's own
-# functions and nothing else of smalloc's but the others.
-SMALLOC_ALLOC_PATH = {'smalloc', 'smalloc_alloc_prepare', 'smalloc_alloc_slow',
-                      'smalloc_alloc_slow_trace', 'smalloc_alloc_traced',
-                      'smalloc_heap_alloc_slow', 'smalloc_debug_alloc'}
+# functions, which other smalloc functions its report may name).  A
+# report of that kind is the control's if it names one of the control's
+# own functions and nothing else of smalloc's but the others.
+
+
+def no_other(name):
+    return False
+
+
+def on_alloc_path(name):
+    """smalloc()'s allocation path, whatever its helpers are called."""
+    return (name in ('smalloc', 'smalloc_debug_alloc', 'smalloc_heap_alloc_slow')
+            or name.startswith('smalloc_alloc'))
+
+
 CONTROLS = [
     ('KCSAN', 'smalloc KCSAN control: raced',
      {'smalloc_race_control_write', 'smalloc_race_control_read',
       'smalloc_race_control_writer', 'smalloc_race_control_reader',
-      'kcsan_reports_a_real_race'}, set()),
+      'kcsan_reports_a_real_race'}, no_other),
     ('kmemleak', 'smalloc kmemleak control: leaked',
      {'smalloc_kmemleak_control_leak', 'smalloc_kmemleak_control_init',
-      'kmemleak_reports_a_real_leak'}, set()),
+      'kmemleak_reports_a_real_leak'}, no_other),
     ('kmemleak', 'smalloc kmemleak block control: leaked',
      {'smalloc_kmemleak_smalloc_leak', 'kmemleak_reports_a_leaked_smalloc_object'},
-     SMALLOC_ALLOC_PATH),
+     on_alloc_path),
 ]
 # KASAN reports between these two lines (kunit/smalloc_kasan_expect.h)
 # were asked for by a KUnit case, which checks that they happened.
@@ -146,7 +155,8 @@ def named(names, syms):
 def control_of(kind, hits):
     """The CONTROLS entry a report of @kind naming @hits belongs to."""
     for ctl in CONTROLS:
-        if ctl[0] == kind and set(hits) & ctl[2] and set(hits) <= ctl[2] | ctl[3]:
+        if (ctl[0] == kind and set(hits) & ctl[2] and
+                all(h in ctl[2] or ctl[3](h) for h in hits)):
             return ctl
     return None
 

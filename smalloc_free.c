@@ -200,13 +200,44 @@ static __always_inline void smalloc_free_block(struct smalloc_page *page,
 	smalloc_heap_put(heap);
 }
 
+/* Clear a whole block or large allocation, KASAN's redzone included. */
+static void smalloc_clear_whole(const void *p, size_t size)
+{
+	kasan_disable_current();
+	memzero_explicit((void *)p, size);
+	kasan_enable_current();
+}
+
+/*
+ * Give back a block whose live byte the caller took: nobody else can
+ * free it now, so it may be written first.  Locally if this heap owns
+ * the page, else onto its xthread_free.
+ */
+static void smalloc_free_claimed(struct smalloc_page *page, void *block)
+{
+	struct smalloc_heap *heap = smalloc_heap_get();
+
+	if (page->heap == heap) {
+		smalloc_stat_inc(heap, SMALLOC_FREE_LOCAL);
+		smalloc_heap_free_block(heap, page, block);
+	} else {
+		smalloc_push_remote(heap, page, block);
+	}
+	smalloc_heap_put(heap);
+}
+
 /*
  * sfree() of a block that failed a fast-path check or needs more than a
  * push: report a pointer that is not a block or a block freed twice (and
- * leave it alone), poison or clear the block as asked, then free it.
+ * leave it alone), clear (@sensitive), poison or zero the block as asked,
+ * then free it.  The block's live byte is taken (xchg) before anything
+ * writes to it: a second free racing this one, from any CPU, finds it
+ * taken and is reported, and no write lands on a block another free has
+ * put on a list.
  */
 static noinline void smalloc_free_checked(struct smalloc_page *page,
-					  void *block, unsigned long ip)
+					  void *block, unsigned long ip,
+					  bool sensitive)
 {
 	unsigned long index;
 
@@ -224,16 +255,22 @@ static noinline void smalloc_free_checked(struct smalloc_page *page,
 	}
 	/* kmemleak_free() may not be called from NMI. */
 	if (IS_ENABLED(CONFIG_DEBUG_KMEMLEAK) && unlikely(in_nmi())) {
-		smalloc_free_from_nmi(block, false);
+		smalloc_free_from_nmi(block, sensitive);
 		return;
 	}
+	if (unlikely(!xchg(&page->live[index], 0))) {
+		smalloc_double_free(block, ip);
+		return;
+	}
+	if (sensitive)
+		smalloc_clear_whole(block, page->block_size);
 	if (SMALLOC_DEBUG)
 		smalloc_debug_free(page, block);
 	else if (static_branch_unlikely(&smalloc_poison))
 		smalloc_poison_block(page, block);
 	else if (want_init_on_free())
 		memset(block, 0, page->block_size);
-	smalloc_free_block(page, block, index);
+	smalloc_free_claimed(page, block);
 }
 
 /*
@@ -248,7 +285,8 @@ static void smalloc_free_one(const void *p, unsigned long ip)
 	if (!smalloc_priv_is_span(priv))
 		smalloc_free_other(p, ip);
 	else
-		smalloc_free_checked(smalloc_span_of(priv), (void *)p, ip);
+		smalloc_free_checked(smalloc_span_of(priv), (void *)p, ip,
+				     false);
 }
 
 /*
@@ -354,14 +392,6 @@ void smalloc_free_bulk_untraced(size_t n, void **p)
 	}
 }
 
-/* Clear a whole block or large allocation, KASAN's redzone included. */
-static void smalloc_clear_whole(const void *p, size_t size)
-{
-	kasan_disable_current();
-	memzero_explicit((void *)p, size);
-	kasan_enable_current();
-}
-
 /**
  * sfree_bulk - free many objects
  * @n: how many
@@ -390,10 +420,9 @@ static void smalloc_free_sensitive(const void *p, unsigned long ip)
 	if (!page && !ZERO_OR_NULL_PTR(p))
 		head = smalloc_large_head(p);
 	if (page) {
-		unsigned long index;
-
-		if (smalloc_block_live(page, p, &index))
-			smalloc_clear_whole(p, page->block_size);
+		/* Cleared once its live byte is taken, not before. */
+		smalloc_free_checked(page, (void *)p, ip, true);
+		return;
 	} else if (ZERO_OR_NULL_PTR(p)) {
 		return;
 	} else if (head) {

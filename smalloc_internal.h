@@ -603,6 +603,8 @@ unsigned long smalloc_shrink_scan(struct shrinker *shrinker,
 void smalloc_shrinker_exit(void);
 
 /* Remote frees (smalloc_remote.c). */
+void smalloc_push_remote(struct smalloc_heap *heap, struct smalloc_page *page,
+			 void *block);
 bool smalloc_free_remote(struct smalloc_heap *heap, struct smalloc_page *page,
 			 void *block, unsigned long index);
 

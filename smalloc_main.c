@@ -599,10 +599,20 @@ void *srealloc(const void *p, size_t new_size, gfp_t gfp)
 					    _RET_IP_);
 		return NULL;
 	}
-	if (page)
+	if (page) {
+		unsigned long index;
+
+		if (unlikely(smalloc_block_valid(page, p) &&
+			     !smalloc_block_live(page, p, &index))) {
+			/* Freed: writing its slack would corrupt a list. */
+			smalloc_report_invalid_free(p, "resize of a freed block",
+						    _RET_IP_);
+			return NULL;
+		}
 		ks = smalloc_block_valid(page, p) ? page->block_size : 0;
-	else
+	} else {
 		ks = p == page_address(head) ? smalloc_large_size(head) : 0;
+	}
 	if (unlikely(!ks)) {
 		smalloc_report_invalid_free(p, "not the start of a block",
 					    _RET_IP_);

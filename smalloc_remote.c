@@ -34,6 +34,39 @@
 #include "smalloc_internal.h"
 
 /**
+ * smalloc_push_remote - push a block its freer owns into its page's
+ * xthread_free
+ * @heap: the current heap (for statistics only)
+ * @page: the block's page, which another heap owns
+ * @block: the block, whose live byte the caller took (is 0 now)
+ */
+void smalloc_push_remote(struct smalloc_heap *heap, struct smalloc_page *page,
+			 void *block)
+{
+	/*
+	 * Read before the push: once the block is on xthread_free the owner
+	 * may collect it, empty the page and give it back.
+	 */
+	struct smalloc_heap *owner = page->heap;
+	unsigned long bit = 1UL << page->class;
+	long old;
+
+	old = atomic_long_read(&page->xthread_free);
+	do {
+		smalloc_block_set_next(page, block, (void *)old);
+	} while (!atomic_long_try_cmpxchg(&page->xthread_free, &old,
+					  (long)block));
+	if (likely(old)) {
+		smalloc_stat_inc(heap, SMALLOC_FREE_REMOTE);
+		return;
+	}
+	/* The first since the owner collected: tell it (see above). */
+	if (!(atomic_long_read(&owner->remote_classes) & bit))
+		atomic_long_or(bit, &owner->remote_classes);
+	smalloc_stat_inc(heap, SMALLOC_FREE_DELAYED);
+}
+
+/**
  * smalloc_free_remote - free a block into a page another heap owns
  * @heap: the current heap (for statistics only)
  * @page: the block's page
@@ -49,28 +82,8 @@
 bool smalloc_free_remote(struct smalloc_heap *heap, struct smalloc_page *page,
 			 void *block, unsigned long index)
 {
-	/*
-	 * Read before the push: once the block is on xthread_free the owner
-	 * may collect it, empty the page and give it back.
-	 */
-	struct smalloc_heap *owner = page->heap;
-	unsigned long bit = 1UL << page->class;
-	long old;
-
 	if (unlikely(!xchg(&page->live[index], 0)))
 		return false;
-	old = atomic_long_read(&page->xthread_free);
-	do {
-		smalloc_block_set_next(page, block, (void *)old);
-	} while (!atomic_long_try_cmpxchg(&page->xthread_free, &old,
-					  (long)block));
-	if (likely(old)) {
-		smalloc_stat_inc(heap, SMALLOC_FREE_REMOTE);
-		return true;
-	}
-	/* The first since the owner collected: tell it (see above). */
-	if (!(atomic_long_read(&owner->remote_classes) & bit))
-		atomic_long_or(bit, &owner->remote_classes);
-	smalloc_stat_inc(heap, SMALLOC_FREE_DELAYED);
+	smalloc_push_remote(heap, page, block);
 	return true;
 }

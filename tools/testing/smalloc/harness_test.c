@@ -333,6 +333,75 @@ static void module_exit_leaves_no_work_pending(struct kunit *test)
 }
 
 /*
+ * A double free whose second free races the first: sfree_sensitive() on
+ * the owner CPU and a plain sfree() from CPU 1 at the moment the former
+ * is about to clear the block (the hook runs there).  One of them frees,
+ * the other is reported, and nothing is written to a block once it is on
+ * a list: the clear may not zero the link the remote free just pushed.
+ */
+static void *race_block;
+
+/* On CPU 0: two 64 B blocks of one page, *@keep to keep the page busy. */
+static void *two_blocks(struct kunit *test, void **keep)
+{
+	void *b;
+
+	set_cpus_allowed_ptr(current, cpumask_of(0));
+	*keep = smalloc(64, GFP_KERNEL);
+	b = smalloc(64, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, *keep);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	return b;
+}
+
+/* @page's lists are sound; then give everything back. */
+static void expect_page_sound(struct kunit *test, struct smalloc_page *page,
+			      void *keep)
+{
+	preempt_disable();
+	KUNIT_EXPECT_EQ(test, smalloc_page_check(page), 0);
+	preempt_enable();
+	sfree(keep);
+	smalloc_drain();
+}
+
+static void race_remote_free(void)
+{
+	struct exit_args a = { .obj = race_block };
+
+	harness_kasan_disable_hook = NULL;
+	work_on_cpu(1, free_obj_here, &a);
+}
+
+static void sensitive_free_racing_remote_free_is_contained(struct kunit *test)
+{
+	unsigned long twice = smalloc_stat_sum(SMALLOC_DOUBLE_FREE);
+	struct smalloc_page *page;
+	void *keep;
+
+	race_block = two_blocks(test, &keep);
+	page = smalloc_ptr_to_page(race_block);
+	harness_kasan_disable_hook = race_remote_free;
+	sfree_sensitive(race_block);
+	harness_kasan_disable_hook = NULL;
+	KUNIT_EXPECT_EQ(test, smalloc_stat_sum(SMALLOC_DOUBLE_FREE), twice + 1);
+	expect_page_sound(test, page, keep);
+}
+
+/* srealloc() of a freed block is refused and writes nothing to it. */
+static void srealloc_of_freed_block_is_refused(struct kunit *test)
+{
+	struct smalloc_page *page;
+	void *keep, *b;
+
+	b = two_blocks(test, &keep);
+	page = smalloc_ptr_to_page(b);
+	sfree(b);
+	KUNIT_EXPECT_NULL(test, srealloc(b, 1, GFP_KERNEL | __GFP_ZERO));
+	expect_page_sound(test, page, keep);
+}
+
+/*
  * sfree_sensitive() of a kmalloc object goes to kfree_sensitive(): zeroing
  * ksize() bytes would write past the request, which KASAN on 6.12 (ASan
  * here: ksize() rounds up, the object is exactly the request) reports.
@@ -714,6 +783,8 @@ static struct kunit_case harness_test_cases[] = {
 	KUNIT_CASE(sfree_rcu_from_nmi_and_unload_waits),
 	KUNIT_CASE(kfree_of_smalloc_memory_is_contained),
 	KUNIT_CASE(idle_check_survives_idle_drain_off),
+	KUNIT_CASE(sensitive_free_racing_remote_free_is_contained),
+	KUNIT_CASE(srealloc_of_freed_block_is_refused),
 	{}
 };
 

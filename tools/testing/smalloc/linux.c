@@ -1163,6 +1163,8 @@ void kmem_cache_free(struct kmem_cache *s, void *p)
 }
 
 bool harness_init_on_alloc, harness_init_on_free;
+/* Test hook: run inside kasan_disable_current(), once set. */
+void (*harness_kasan_disable_hook)(void);
 
 /* ---------------------------------------------------------------- */
 /* Time and work items                                               */

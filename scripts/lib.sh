@@ -70,3 +70,42 @@ pack_initramfs() {
 	(cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
 		gzip -1 >"$2"
 }
+
+# qemu_run LOG TIMEOUT BANNER VERBOSE CMD...: run QEMU (CMD) for at most
+# TIMEOUT seconds with its whole console in LOG.  The terminal gets the
+# guest's own lines (from the first one holding BANNER on, kernel
+# messages left out), or everything if VERBOSE is 1.  Sets qemu_rc (124
+# or 137: killed by the timeout), t_boot and t_end (epoch seconds).
+qemu_run() {
+	local log=$1 timeout_s=$2 banner=$3 verbose=$4
+
+	shift 4
+	t_boot=$(date +%s)
+	exec 3>"$log"
+	set +e
+	timeout -k 10 "$timeout_s" "$@" </dev/null 2>&1 |
+		qemu_console_filter "$banner" "$verbose"
+	qemu_rc=${PIPESTATUS[0]}
+	set -e
+	exec 3>&-
+	t_end=$(date +%s)
+}
+
+# qemu_console_filter BANNER VERBOSE: qemu_run's filter; fd 3 is the log.
+qemu_console_filter() {
+	local banner=$1 verbose=$2 line in_guest=0
+	local kmsg_re='^\[ *[0-9]+\.[0-9]+\] '
+
+	while IFS= read -r line || [ -n "$line" ]; do
+		line=${line%$'\r'}
+		printf '%s\n' "$line" >&3
+		if [ "$verbose" = 1 ]; then
+			printf '%s\n' "$line"
+			continue
+		fi
+		[[ $line == *"$banner"* ]] && in_guest=1
+		[ "$in_guest" = 1 ] || continue
+		[[ $line =~ $kmsg_re ]] && continue
+		printf '%s\n' "$line"
+	done
+}

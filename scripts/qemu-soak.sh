@@ -103,35 +103,9 @@ qemu=(qemu-system-x86_64 -accel tcg,thread=single -cpu max -smp "$cpus" -m 1024
 mkdir -p "$repo/out"
 log=$repo/out/soak-$series.log
 
-# Everything goes to the log; the terminal gets the guest's own lines (no
-# kernel messages, no boot) unless SOAK_VERBOSE=1.
-console_filter() {
-	local line in_guest=0 kmsg_re='^\[ *[0-9]+\.[0-9]+\] '
-
-	while IFS= read -r line || [ -n "$line" ]; do
-		line=${line%$'\r'}
-		printf '%s\n' "$line" >&3
-		if [ "$verbose" = 1 ]; then
-			printf '%s\n' "$line"
-			continue
-		fi
-		[[ $line == *"$banner"* ]] && in_guest=1
-		[ "$in_guest" = 1 ] || continue
-		[[ $line =~ $kmsg_re ]] && continue
-		printf '%s\n' "$line"
-	done
-}
-
 echo "soak: booting $kver (TCG, $cpus CPUs), ${secs}s in rounds of ${round}s, timeout ${timeout_s}s"
 echo "soak: console log: $log"
-t_boot=$(date +%s)
-exec 3>"$log"
-set +e
-timeout -k 10 "$timeout_s" "${qemu[@]}" </dev/null 2>&1 | console_filter
-qemu_rc=${PIPESTATUS[0]}
-set -e
-exec 3>&-
-t_end=$(date +%s)
+qemu_run "$log" "$timeout_s" "$banner" "$verbose" "${qemu[@]}"
 
 # ---- verdict ---------------------------------------------------------------
 reason=

@@ -549,6 +549,37 @@ static void give_back_kept_frames(struct page *frames, unsigned int order)
 }
 
 /*
+ * On CPU 0, with every heap drained: a 64-byte block and a 20000-byte
+ * large allocation, with the frames each one lives in.
+ */
+struct kept_pair {
+	u8 *p, *q;
+	struct page *frames, *head;
+	unsigned int order, lorder;
+};
+
+static void alloc_kept_pair(struct kunit *test, struct kept_pair *k)
+{
+	set_cpus_allowed_ptr(current, cpumask_of(0));
+	harness_drain();
+	k->p = smalloc(64, GFP_KERNEL);
+	k->q = smalloc(20000, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, k->p);
+	KUNIT_ASSERT_NOT_NULL(test, k->q);
+	k->frames = virt_to_page(smalloc_ptr_to_page(k->p)->start);
+	k->order = smalloc_ptr_to_page(k->p)->order;
+	k->head = virt_to_page(k->q);
+	k->lorder = get_order(20000);
+}
+
+/* What a leaking client would never do; the harness must. */
+static void give_back_kept_pair(struct kept_pair *k)
+{
+	give_back_kept_frames(k->frames, k->order);
+	give_back_kept_frames(k->head, k->lorder);
+}
+
+/*
  * Unload with live objects keeps their memory, as kmem_cache_destroy()
  * keeps a cache's: a client's leak must not become a use-after-free of
  * whoever gets the frames next.  The span and the large allocation stay
@@ -556,34 +587,21 @@ static void give_back_kept_frames(struct page *frames, unsigned int order)
  */
 static void unload_keeps_live_objects(struct kunit *test)
 {
-	struct page *frames, *head;
-	unsigned int order, lorder;
-	u8 *p, *q;
+	struct kept_pair k;
 	size_t i;
 
-	set_cpus_allowed_ptr(current, cpumask_of(0));
-	harness_drain();
-	p = smalloc(64, GFP_KERNEL);
-	q = smalloc(20000, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, p);
-	KUNIT_ASSERT_NOT_NULL(test, q);
-	memset(p, 0x5a, 64);
-	memset(q, 0xa5, 20000);
-	frames = virt_to_page(smalloc_ptr_to_page(p)->start);
-	order = smalloc_ptr_to_page(p)->order;
-	head = virt_to_page(q);
-	lorder = get_order(20000);
+	alloc_kept_pair(test, &k);
+	memset(k.p, 0x5a, 64);
+	memset(k.q, 0xa5, 20000);
 	harness_module_exit();
 	KUNIT_EXPECT_EQ(test, harness_pending_work(), 0);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(harness_pages_out),
-			(1L << order) + (1L << lorder));
+			(1L << k.order) + (1L << k.lorder));
 	for (i = 0; i < 64; i++)
-		KUNIT_EXPECT_EQ(test, p[i], 0x5a);
+		KUNIT_EXPECT_EQ(test, k.p[i], 0x5a);
 	for (i = 0; i < 20000; i += 1000)
-		KUNIT_EXPECT_EQ(test, q[i], 0xa5);
-	/* What the leaking client would never do; the harness must. */
-	give_back_kept_frames(frames, order);
-	give_back_kept_frames(head, lorder);
+		KUNIT_EXPECT_EQ(test, k.q[i], 0xa5);
+	give_back_kept_pair(&k);
 	KUNIT_ASSERT_EQ(test, harness_module_init(), 0);
 }
 
@@ -682,37 +700,25 @@ static void sfree_rcu_from_nmi_and_unload_waits(struct kunit *test)
  */
 static void kfree_of_smalloc_memory_is_contained(struct kunit *test)
 {
-	struct page *frames, *head;
-	unsigned int order, lorder;
+	struct kept_pair k;
 	long out;
-	void *p, *q;
 
-	set_cpus_allowed_ptr(current, cpumask_of(0));
-	harness_drain();
-	p = smalloc(64, GFP_KERNEL);
-	q = smalloc(20000, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, p);
-	KUNIT_ASSERT_NOT_NULL(test, q);
-	frames = virt_to_page(smalloc_ptr_to_page(p)->start);
-	order = smalloc_ptr_to_page(p)->order;
-	head = virt_to_page(q);
-	lorder = get_order(20000);
+	alloc_kept_pair(test, &k);
 	out = READ_ONCE(harness_pages_out);
 
-	kfree(p);		/* the kernel's kfree() */
-	kfree(q);
+	kfree(k.p);		/* the kernel's kfree() */
+	kfree(k.q);
 	/* Nothing went back to the page allocator. */
 	KUNIT_EXPECT_EQ(test, READ_ONCE(harness_pages_out), out);
-	KUNIT_EXPECT_EQ(test, smalloc_usable_size(q), PAGE_SIZE << lorder);
-	memset(q, 0x5a, 20000);
-	sfree(p);
-	sfree(q);
+	KUNIT_EXPECT_EQ(test, smalloc_usable_size(k.q), PAGE_SIZE << k.lorder);
+	memset(k.q, 0x5a, 20000);
+	sfree(k.p);
+	sfree(k.q);
 	harness_drain();
 	/* smalloc let go of them, and kept them out of the page allocator. */
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&smalloc_nr_pages), 0);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(harness_pages_out), out);
-	give_back_kept_frames(frames, order);
-	give_back_kept_frames(head, lorder);
+	give_back_kept_pair(&k);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(harness_pages_out), 0);
 }
 

@@ -24,7 +24,7 @@
  * price is memory that appears above the map's limit after load (memory
  * hotplug): smalloc cannot own frames there.  The page allocator cannot be
  * told to avoid them, so such frames are handed back at once and the
- * request is served by kmalloc instead (smalloc_alloc_fallback() in
+ * request is served by kmalloc instead (smalloc_heap_alloc_slow() in
  * smalloc_percpu.c), which sfree() takes back like any kmalloc object: a
  * __GFP_NOFAIL request does not fail for it.
  *

@@ -7,7 +7,8 @@
 #             sparse (C=2); any compiler or sparse warning fails; a build
 #             for a PREEMPT_RT kernel must stop with its message
 #   style     checkpatch.pl --strict; scripts/kernel-doc on the API; the
-#             benchmark pictures drawn from fixtures (tests/plot/check.sh)
+#             benchmark pictures drawn from fixtures (tests/plot/check.sh);
+#             the sync into the shared kernel tree (tests/ksync/check.sh)
 #   user      the allocator sources in user space (tools/testing/smalloc):
 #             the KUnit suite and harness tests under ASan+UBSan and TSan,
 #             a TSan remote-free stress, a bounded libFuzzer run; and
@@ -83,7 +84,7 @@ step_style() {
 		return 1
 	fi
 	echo "kernel-doc: no warnings"
-	tests/plot/check.sh
+	tests/plot/check.sh && tests/ksync/check.sh
 }
 
 step_user() {

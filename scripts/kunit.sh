@@ -6,9 +6,9 @@
 #
 # The kernel tree and its build directories live in a cache outside the
 # repo ($SMALLOC_CACHE, default ~/.cache/smalloc).  A warm cache is reused:
-# the sources are synced into drivers/smalloc/ with their timestamps, so an
-# edit to one .c file rebuilds that object and relinks vmlinux, nothing
-# more.  A missing or stale cache (another linux-source version) is rebuilt.
+# the sources whose contents changed are copied into drivers/smalloc/
+# (sync_ksources, scripts/lib.sh), so an edit to one .c file rebuilds that
+# object and relinks vmlinux, nothing more.  A missing or stale cache (another linux-source version) is rebuilt.
 #
 # KUNIT_VARIANT picks the kernel, each with a build directory of its own:
 #
@@ -65,15 +65,7 @@ esac
 "$repo/scripts/deps.sh"
 prepare_ktree
 
-# Copy only the kernel sources; -a keeps mtimes so make rebuilds what changed.
-mkdir -p "$ktree/drivers/smalloc"
-rsync -a --delete --prune-empty-dirs \
-	--exclude='/tools/' --exclude='/tests/' --exclude='/samples/' \
-	--exclude='/bench/' --exclude='/.git/' \
-	--include='*/' --include='*.c' --include='*.h' \
-	--include='Kbuild' --include='Kconfig' --include='.kunitconfig' \
-	--exclude='*' \
-	"$repo/" "$ktree/drivers/smalloc/"
+sync_ksources "$repo" "$ktree/drivers/smalloc"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/smalloc-kunit.XXXXXX")
 trap 'rm -rf "$work"' EXIT

@@ -50,6 +50,25 @@ prepare_ktree() {
 	done
 }
 
+# sync_ksources SRC DST: copy smalloc's kernel sources (*.c, *.h, Kbuild,
+# Kconfig, .kunitconfig; not tools/, tests/, samples/, bench/) from SRC
+# into DST, the kernel tree's drivers/smalloc/.  Only files whose contents
+# differ are written, and they get the time of the copy: make then
+# rebuilds exactly what changed.  Keeping the sources' own times (rsync -a)
+# did not: the cache is shared by every checkout, and an object built from
+# one checkout is newer than an edit made earlier in another, so the edit
+# was not compiled and a kernel linked objects of two versions.
+sync_ksources() {
+	mkdir -p "$2"
+	rsync -r --checksum --delete --prune-empty-dirs \
+		--exclude='/tools/' --exclude='/tests/' --exclude='/samples/' \
+		--exclude='/bench/' --exclude='/.git/' \
+		--include='*/' --include='*.c' --include='*.h' \
+		--include='Kbuild' --include='Kconfig' --include='.kunitconfig' \
+		--exclude='*' \
+		"$1/" "$2/"
+}
+
 # busybox_root DIR: the skeleton of a guest's initramfs in DIR: busybox
 # with a link for each applet (busybox --list-full gives each applet's
 # path: bin/sh, sbin/insmod, ...), the mount points, and

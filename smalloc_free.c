@@ -4,7 +4,9 @@
  *
  *   - a block of one of the current heap's pages: pushed on local_free
  *     (smalloc_heap_free_block(), smalloc_internal.h);
- *   - a block of another heap's page: pushed on the page's xthread_free
+ *   - a block of another heap's page: pushed on the page's xthread_free,
+ *     or, from another context level of the owner's CPU, freed locally
+ *     with interrupts off or pushed on the owner's ctx_free
  *     (smalloc_remote.c);
  *   - anything but a plain free of a live block (a pointer that is no
  *     block start, a block not live, poisoning or init_on_free): the
@@ -140,16 +142,16 @@ static noinline void smalloc_free_other(const void *p, unsigned long ip)
 /*
  * Give @block, number @index of @page and live when the caller looked,
  * back to its page from the current heap @heap (taken by the caller):
- * locally if @heap owns the page, else remotely.  Return: false if the
- * remote free found the block freed meanwhile (freed twice at once),
- * which the caller reports once it let go of the heap.
+ * locally if @heap owns the page, else as smalloc_free_foreign() does.
+ * Return: false if the block was found freed meanwhile (freed twice at
+ * once), which the caller reports once it let go of the heap.
  */
 static __always_inline bool smalloc_free_to(struct smalloc_heap *heap,
 					    struct smalloc_page *page,
 					    void *block, unsigned long index)
 {
 	if (unlikely(page->heap != heap))
-		return smalloc_free_remote(heap, page, block, index);
+		return smalloc_free_foreign(heap, page, block, index);
 	WRITE_ONCE(page->live[index], 0);
 	smalloc_stat_inc(heap, SMALLOC_FREE_LOCAL);
 	smalloc_heap_free_block(heap, page, block);
@@ -158,22 +160,9 @@ static __always_inline bool smalloc_free_to(struct smalloc_heap *heap,
 
 /*
  * The out-of-line ends of smalloc_free_block(), which let go of the heap
- * themselves: sfree() tail-calls them and so needs no stack frame.  The
- * report of a remote double free names _RET_IP_, which is sfree()'s
- * caller when the calls are tail calls as they are built (else a place in
- * sfree()): passing the caller's address would cost the fast path a load.
+ * themselves: sfree() tail-calls them and so needs no stack frame
+ * (smalloc_free_foreign_put() is smalloc_remote.c's).
  */
-static noinline void smalloc_free_remote_put(struct smalloc_heap *heap,
-					     struct smalloc_page *page,
-					     void *block, unsigned long index)
-{
-	bool freed = smalloc_free_remote(heap, page, block, index);
-
-	smalloc_heap_put(heap);
-	if (unlikely(!freed))
-		smalloc_double_free(block, _RET_IP_);
-}
-
 static noinline void smalloc_free_local_slow_put(struct smalloc_heap *heap,
 						 struct smalloc_page *page)
 {
@@ -188,7 +177,7 @@ static __always_inline void smalloc_free_block(struct smalloc_page *page,
 	struct smalloc_heap *heap = smalloc_heap_get();
 
 	if (unlikely(page->heap != heap)) {
-		smalloc_free_remote_put(heap, page, block, index);
+		smalloc_free_foreign_put(heap, page, block, index);
 		return;
 	}
 	WRITE_ONCE(page->live[index], 0);
@@ -211,7 +200,7 @@ static void smalloc_clear_whole(const void *p, size_t size)
 /*
  * Give back a block whose live byte the caller took: nobody else can
  * free it now, so it may be written first.  Locally if this heap owns
- * the page, else onto its xthread_free.
+ * the page, else as smalloc_free_foreign_claimed() does.
  */
 static void smalloc_free_claimed(struct smalloc_page *page, void *block)
 {
@@ -221,7 +210,7 @@ static void smalloc_free_claimed(struct smalloc_page *page, void *block)
 		smalloc_stat_inc(heap, SMALLOC_FREE_LOCAL);
 		smalloc_heap_free_block(heap, page, block);
 	} else {
-		smalloc_push_remote(heap, page, block);
+		smalloc_free_foreign_claimed(heap, page, block);
 	}
 	smalloc_heap_put(heap);
 }

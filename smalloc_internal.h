@@ -135,7 +135,7 @@ int smalloc_classes_init(void);
  * check: sfree() frees only a block whose byte is 1.  The owner sets it
  * when it pops the block and clears it with a plain store when the block
  * comes back locally; a remote free clears it with xchg and pushes only
- * if it took the 1 (smalloc_free_remote()).  Bytes, not bits: the owner's
+ * if it took the 1 (smalloc_free_foreign()).  Bytes, not bits: the owner's
  * plain stores and a remote xchg never share a read-modify-write.
  */
 struct smalloc_page {
@@ -434,6 +434,7 @@ enum smalloc_stat {
 	SMALLOC_FREE_LOCAL,		/* onto local_free by the owner */
 	SMALLOC_FREE_REMOTE,		/* onto another heap's xthread_free */
 	SMALLOC_FREE_DELAYED,		/* remote frees that notified the owner */
+	SMALLOC_FREE_CTX,		/* into another level's heap, this CPU */
 	SMALLOC_REMOTE_COLLECTED,	/* blocks the owner took back */
 	SMALLOC_PAGE_ALLOC,		/* spans from the page allocator */
 	SMALLOC_PAGE_FREE,		/* spans given back */
@@ -504,6 +505,13 @@ struct smalloc_heap {
 	 * busy the heap is elsewhere.
 	 */
 	atomic_long_t remote_classes;
+	/*
+	 * Blocks of this heap's pages freed by a higher context level of the
+	 * same CPU (a softirq freeing what a task allocated): pushed by them
+	 * with cmpxchg_local(), taken by the owner the same way
+	 * (smalloc_remote.c).  Only this CPU touches it while it is online.
+	 */
+	void *ctx_free;
 };
 
 struct smalloc_cpu {
@@ -605,8 +613,14 @@ void smalloc_shrinker_exit(void);
 /* Remote frees (smalloc_remote.c). */
 void smalloc_push_remote(struct smalloc_heap *heap, struct smalloc_page *page,
 			 void *block);
-bool smalloc_free_remote(struct smalloc_heap *heap, struct smalloc_page *page,
-			 void *block, unsigned long index);
+bool smalloc_free_foreign(struct smalloc_heap *heap, struct smalloc_page *page,
+			  void *block, unsigned long index);
+void smalloc_free_foreign_put(struct smalloc_heap *heap,
+			      struct smalloc_page *page, void *block,
+			      unsigned long index);
+void smalloc_free_foreign_claimed(struct smalloc_heap *heap,
+				  struct smalloc_page *page, void *block);
+void smalloc_heap_collect_ctx(struct smalloc_heap *heap);
 
 /* Retire and promotion (smalloc_retire.c). */
 #define SMALLOC_RETIRE_CYCLES		16

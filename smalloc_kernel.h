@@ -122,6 +122,27 @@ smalloc_shrinker_create(const char *name,
 	return s;
 }
 
+/*
+ * Was the code this context interrupted on this CPU (every lower context
+ * level) outside any preempt-disabled section?  The caller holds one
+ * preempt_disable() of its own (smalloc_heap_get()).  Every owner access
+ * to a heap is under preempt_disable() or with interrupts off (see
+ * smalloc_main.c), so then no lower level of this CPU is inside its heap,
+ * and none can enter it before the caller returns: the caller may use
+ * those heaps until smalloc_lower_levels_put().  Without
+ * CONFIG_PREEMPT_COUNT, preempt_disable() counts nothing and the answer
+ * is always no.
+ */
+static __always_inline bool smalloc_lower_levels_get(void)
+{
+	return IS_ENABLED(CONFIG_PREEMPT_COUNT) &&
+	       (preempt_count() & PREEMPT_MASK) == 1;
+}
+
+static __always_inline void smalloc_lower_levels_put(void)
+{
+}
+
 static inline void smalloc_shrinker_destroy(struct shrinker *s)
 {
 #ifdef SHRINKER_ALLOCATED

@@ -41,11 +41,17 @@
  * This relies on softirqs and hardirq handlers not being threads, so
  * smalloc depends on !PREEMPT_RT.
  *
+ * Every owner access to a heap is under preempt_disable() or with
+ * interrupts off (smalloc_lower_levels_get() relies on it).
+ *
  * Three other parties touch a heap:
  *
  *  - remote frees (smalloc_remote.c) from any CPU and context: they only
- *    push onto a page's xthread_free or the heap's delayed_free, both
- *    lock-free stacks emptied by the owner with one cmpxchg/xchg;
+ *    push onto a page's xthread_free, a lock-free stack emptied by the
+ *    owner with one xchg; frees from another context level of the heap's
+ *    own CPU either exclude the owner (interrupts off, or it was
+ *    interrupted outside any preempt-disabled section) and free locally,
+ *    or push onto the heap's ctx_free with cmpxchg_local();
  *  - drains from task context on the heap's own CPU, which exclude the
  *    heap's level first (preempt_disable, local_bh_disable or
  *    local_irq_save: see smalloc_drain_this_cpu());

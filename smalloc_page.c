@@ -514,15 +514,30 @@ static bool smalloc_list_holds(const struct smalloc_page *page, void *head,
 	return false;
 }
 
+/* Is @block on @heap's ctx_free, whose blocks are of any of its pages? */
+static bool smalloc_ctx_free_holds(const struct smalloc_heap *heap,
+				   const void *block)
+{
+	const void *b = READ_ONCE(heap->ctx_free);
+
+	while (b && b != block) {
+		const struct smalloc_page *page = smalloc_ptr_to_page(b);
+
+		b = page ? smalloc_block_next(page, b) : NULL;
+	}
+	return b;
+}
+
 /**
  * smalloc_page_holds_free - is a block on one of the page's free lists?
  * @page: owned page
  * @block: a block of @page
  *
- * A walk of free, local_free and xthread_free: the only lists a freed
- * block of the page can be on (remote frees stay on their page's own
- * list, see smalloc_remote.c).  For the tests: sfree() asks the block's
- * live byte instead, which says the same in O(1).
+ * A walk of free, local_free and xthread_free, and of the owner heap's
+ * ctx_free: the only lists a freed block of the page can be on (remote
+ * frees stay on their page's own list, frees from higher levels of the
+ * owner's CPU on its heap's, see smalloc_remote.c).  For the tests:
+ * sfree() asks the block's live byte instead, which says the same in O(1).
  *
  * Return: true if @block is free already.
  */
@@ -532,7 +547,8 @@ bool smalloc_page_holds_free(const struct smalloc_page *page, const void *block)
 
 	return smalloc_list_holds(page, page->free, block) ||
 	       smalloc_list_holds(page, page->local_free, block) ||
-	       smalloc_list_holds(page, (void *)tf, block);
+	       smalloc_list_holds(page, (void *)tf, block) ||
+	       smalloc_ctx_free_holds(page->heap, block);
 }
 
 /**

@@ -201,15 +201,17 @@ static void smalloc_heap_collect_class(struct smalloc_heap *heap,
  * contexts made into this heap's pages since it last looked
  * @heap: owned heap
  *
- * Only the classes whose bit a remote free set are walked, so the cost is
- * proportional to the pages that got remote frees (and the full or queued
- * pages of their classes), not to the heap.
+ * The ctx_free stack first, then only the classes whose bit a remote free
+ * set are walked, so the cost is proportional to the blocks and pages that
+ * got remote frees (and the full or queued pages of their classes), not
+ * to the heap.
  */
 void smalloc_heap_collect_remote(struct smalloc_heap *heap)
 {
 	unsigned long mask;
 	unsigned int c;
 
+	smalloc_heap_collect_ctx(heap);
 	/* Mostly clear: a read is cheaper than the locked exchange. */
 	if (!atomic_long_read(&heap->remote_classes))
 		return;
@@ -331,6 +333,7 @@ bool smalloc_heap_drain(struct smalloc_heap *heap)
 	bool empty = true;
 	unsigned int c;
 
+	smalloc_heap_collect_ctx(heap);
 	/* xchg: its barrier orders the walk's reads after it. */
 	atomic_long_xchg(&heap->remote_classes, 0);
 	for (c = 0; c < SMALLOC_NR_CLASSES; c++) {
@@ -678,8 +681,19 @@ int smalloc_heap_check(struct smalloc_heap *heap)
 	unsigned long pages = 0, frames = 0;
 	struct smalloc_page *page;
 	unsigned int c, w;
+	void *block;
 	int err = 0;
 
+	/* What higher levels freed here: blocks of its pages, not live. */
+	for (block = READ_ONCE(heap->ctx_free); block && !err;) {
+		page = smalloc_ptr_to_page(block);
+		if (!page || page->heap != heap ||
+		    !smalloc_block_valid(page, block) ||
+		    page->live[smalloc_block_number(page, block)])
+			err = -EFAULT;
+		else
+			block = smalloc_block_next(page, block);
+	}
 	for (c = 0; c < SMALLOC_NR_CLASSES && !err; c++) {
 		const struct smalloc_class *cl = &smalloc_classes[c];
 		struct smalloc_page *first = smalloc_queue_first(heap, c);

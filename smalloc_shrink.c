@@ -26,8 +26,9 @@ static struct shrinker *smalloc_shrinker;
 
 /*
  * Frames of retired spans @cpu's heaps hold, plus one for each heap with
- * remote frees it has not collected (which may have emptied pages: at
- * least none, at most what the count cannot know without a walk).
+ * remote frees or ctx_free blocks it has not collected (which may have
+ * emptied pages: at least none, at most what the count cannot know
+ * without a walk).
  */
 static unsigned long smalloc_cpu_retired(unsigned int cpu)
 {
@@ -40,7 +41,8 @@ static unsigned long smalloc_cpu_retired(unsigned int cpu)
 
 		n += READ_ONCE(heap->retired_frames);
 		n += READ_ONCE(heap->nr_pages) &&
-		     atomic_long_read(&heap->remote_classes);
+		     (atomic_long_read(&heap->remote_classes) ||
+		      READ_ONCE(heap->ctx_free));
 	}
 	return n;
 }

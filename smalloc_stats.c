@@ -33,6 +33,7 @@ const char *const smalloc_stat_names[SMALLOC_NR_STATS] = {
 	[SMALLOC_FREE_LOCAL]		= "free_local",
 	[SMALLOC_FREE_REMOTE]		= "free_remote",
 	[SMALLOC_FREE_DELAYED]		= "free_delayed",
+	[SMALLOC_FREE_CTX]		= "free_ctx",
 	[SMALLOC_REMOTE_COLLECTED]	= "remote_collected",
 	[SMALLOC_PAGE_ALLOC]		= "page_alloc",
 	[SMALLOC_PAGE_FREE]		= "page_free",
@@ -86,7 +87,8 @@ unsigned long smalloc_stat_sum(enum smalloc_stat item)
 /* ---------------------------------------------------------------- */
 
 /*
- * used: live blocks; remote: freed remotely, not yet collected; spans:
+ * used: live blocks; remote: freed remotely or from another context level
+ * (ctx_free), not yet collected; spans:
  * descriptors; pages: their 4 KiB frames; capacity: blocks carved;
  * reserved: blocks the spans can hold; bytes_used: used * block size.
  */
@@ -117,6 +119,15 @@ static void smalloc_sum_page(struct smalloc_page_sum *sum,
 			   page->block_size;
 }
 
+/* A block of @page on its heap's ctx_free: freed, not yet collected. */
+static void smalloc_sum_ctx_free(struct smalloc_page_sum *sum,
+				 const struct smalloc_page *page)
+{
+	sum->used--;
+	sum->remote++;
+	sum->bytes_used -= page->block_size;
+}
+
 /* Owner of @heap (or its CPU is dead): add its pages to @snap. */
 static void smalloc_snap_heap(struct smalloc_snap *snap,
 			      struct smalloc_heap *heap)
@@ -125,6 +136,15 @@ static void smalloc_snap_heap(struct smalloc_snap *snap,
 						  heap->ctx];
 	struct smalloc_page *page;
 	unsigned int c;
+	void *block;
+
+	/* Counted as used by their pages, summed below. */
+	for (block = READ_ONCE(heap->ctx_free); block;
+	     block = smalloc_block_next(page, block)) {
+		page = smalloc_ptr_to_page(block);
+		smalloc_sum_ctx_free(hs, page);
+		smalloc_sum_ctx_free(&snap->class[page->class], page);
+	}
 
 	for (c = 0; c < SMALLOC_NR_CLASSES; c++) {
 		list_for_each_entry(page, &heap->queue[c], list) {

@@ -741,6 +741,268 @@ static void remote_emptied_pages_are_bounded_while_busy(struct kunit *test)
 		sfree(big[beat]);
 }
 
+/* ---------------------------------------------------------------- */
+/* Frees from another context level of the owner's CPU               */
+/* ---------------------------------------------------------------- */
+
+static bool owner_holds_free(void *p);
+
+/* Objects a level allocates or frees in one go: one 64 B span's worth. */
+#define CTX_OBJS	64
+
+struct ctx_call {
+	struct hrtimer timer;
+	bool alloc;		/* allocate objs[] (else free them) */
+	bool soft;
+	bool in_ctx;		/* the callback ran in the level asked for */
+	int done;
+	unsigned int nr;
+	void **objs;
+	void *some[CTX_OBJS];
+};
+
+static struct ctx_call *ctx_call_new(struct kunit *test, unsigned int nr)
+{
+	struct ctx_call *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	c->nr = nr;
+	c->objs = nr <= CTX_OBJS ? c->some :
+		  kunit_kcalloc(test, nr, sizeof(void *), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, c->objs);
+	return c;
+}
+
+static enum hrtimer_restart ctx_call_fire(struct hrtimer *timer)
+{
+	struct ctx_call *c = container_of(timer, struct ctx_call, timer);
+	unsigned int i;
+
+	c->in_ctx = c->soft ? in_serving_softirq() : in_hardirq();
+	for (i = 0; i < c->nr; i++) {
+		if (c->alloc)
+			c->objs[i] = smalloc(64, GFP_ATOMIC);
+		else
+			sfree(c->objs[i]);
+	}
+	/* Pairs with ctx_run_as()'s acquire: objs[] before done. */
+	smp_store_release(&c->done, 1);
+	return HRTIMER_NORESTART;
+}
+
+/*
+ * Allocate or free c->objs[] at context level @ctx of this CPU (the
+ * caller is pinned): directly for task context, from a pinned hrtimer
+ * (soft or hard) otherwise.  The caller spins until it has run, with
+ * preemption disabled if @busy: a higher level that interrupts a
+ * preempt-disabled section cannot know that the lower heaps are not in
+ * use (smalloc_lower_levels_get()).  Return: false if the timer did not
+ * run within a second (the caller then cannot say which way it went).
+ */
+static bool ctx_run_as(struct kunit *test, struct ctx_call *c, bool alloc,
+		       enum smalloc_ctx ctx, bool busy)
+{
+	enum hrtimer_mode mode = ctx == SMALLOC_CTX_SOFTIRQ ?
+		HRTIMER_MODE_REL_PINNED_SOFT : HRTIMER_MODE_REL_PINNED_HARD;
+	unsigned long end = jiffies + HZ;
+	unsigned int i;
+	bool in_time;
+
+	c->alloc = alloc;
+	if (ctx == SMALLOC_CTX_TASK) {
+		for (i = 0; i < c->nr; i++) {
+			if (alloc)
+				c->objs[i] = smalloc(64, GFP_KERNEL);
+			else
+				sfree(c->objs[i]);
+		}
+		return true;
+	}
+	c->soft = ctx == SMALLOC_CTX_SOFTIRQ;
+	c->done = 0;
+	hrtimer_init(&c->timer, CLOCK_MONOTONIC, mode);
+	c->timer.function = ctx_call_fire;
+	if (busy)
+		preempt_disable();
+	hrtimer_start(&c->timer, ns_to_ktime(10 * NSEC_PER_USEC), mode);
+	/* The acquires pair with ctx_call_fire()'s release: objs[] read after. */
+	while (!smp_load_acquire(&c->done) && time_before(jiffies, end))
+		cpu_relax();
+	if (busy)
+		preempt_enable();
+	/* As above. */
+	in_time = smp_load_acquire(&c->done);
+	/* As above: a timer that came late. */
+	while (!smp_load_acquire(&c->done))
+		usleep_range(100, 200);
+	hrtimer_cancel(&c->timer);
+	KUNIT_EXPECT_TRUE(test, c->in_ctx);
+	return in_time;
+}
+
+static void ctx_run(struct kunit *test, struct ctx_call *c, bool alloc,
+		    enum smalloc_ctx ctx)
+{
+	ctx_run_as(test, c, alloc, ctx, true);
+}
+
+static unsigned long remote_frees(void)
+{
+	return smalloc_stat_sum(SMALLOC_FREE_REMOTE) +
+	       smalloc_stat_sum(SMALLOC_FREE_DELAYED);
+}
+
+static void collect_heaps_here(struct smalloc_heap *heap)
+{
+	smalloc_heap_collect_remote(heap);
+}
+
+/*
+ * Network receive allocates in softirq and the reader frees in task
+ * context; timers free in softirq what a task allocated.  On the owner's
+ * CPU neither takes the remote path: a lower level frees locally with
+ * interrupts off (the block is on its page's local_free at once); a
+ * higher one frees locally too if it interrupted no preempt-disabled
+ * section, and else pushes onto the owner heap's ctx_free, which the
+ * owner's next heartbeat takes back.  Every pair of task, softirq and
+ * hardirq, each higher level both ways.
+ */
+/* One case of the test below: allocate at level @a, free at level @f. */
+static void cross_level_case(struct kunit *test, struct ctx_call *c,
+			     unsigned int a, unsigned int f, bool busy)
+{
+	struct smalloc_heap *owner = &per_cpu_ptr(smalloc_cpus, 0)->heap[a];
+	unsigned long ctx0, remote0, local0;
+	unsigned int i;
+	bool known;
+
+	ctx_run(test, c, true, a);
+	for (i = 0; i < c->nr; i++) {
+		KUNIT_ASSERT_NOT_NULL(test, c->objs[i]);
+		KUNIT_ASSERT_PTR_EQ(test, smalloc_ptr_to_page(c->objs[i])->heap,
+				    owner);
+	}
+	ctx0 = smalloc_stat_sum(SMALLOC_FREE_CTX);
+	remote0 = remote_frees();
+	local0 = smalloc_stat_sum(SMALLOC_FREE_LOCAL);
+	known = ctx_run_as(test, c, false, f, busy);
+
+	if (IS_ENABLED(CONFIG_SMALLOC_STATS)) {
+		KUNIT_EXPECT_EQ_MSG(test, smalloc_stat_sum(SMALLOC_FREE_CTX),
+				    ctx0 + c->nr, "alloc %u free %u", a, f);
+		KUNIT_EXPECT_EQ(test, remote_frees(), remote0);
+		KUNIT_EXPECT_EQ(test, smalloc_stat_sum(SMALLOC_FREE_LOCAL), local0);
+	}
+	for (i = 0; i < c->nr; i++) {
+		struct smalloc_page *page = smalloc_ptr_to_page(c->objs[i]);
+
+		KUNIT_EXPECT_EQ(test, atomic_long_read(&page->xthread_free), 0);
+		KUNIT_EXPECT_TRUE(test, owner_holds_free(c->objs[i]));
+	}
+	/*
+	 * A higher level that interrupted a preempt-disabled section leaves
+	 * them on ctx_free; without CONFIG_PREEMPT_COUNT it cannot tell, and
+	 * always does.
+	 */
+	if (known)
+		KUNIT_EXPECT_EQ_MSG(test, !!READ_ONCE(owner->ctx_free),
+				    f > a && (busy || !IS_ENABLED(CONFIG_PREEMPT_COUNT)),
+				    "alloc %u free %u busy %d", a, f, busy);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&owner->remote_classes), 0);
+	KUNIT_EXPECT_EQ(test, work_on_cpu(0, smalloc_check_this_cpu, NULL), 0);
+
+	smalloc_run_on_heaps_here(collect_heaps_here);
+	KUNIT_EXPECT_NULL(test, READ_ONCE(owner->ctx_free));
+	for (i = 0; i < c->nr; i++)
+		KUNIT_EXPECT_TRUE(test, owner_holds_free(c->objs[i]));
+	KUNIT_EXPECT_EQ(test, work_on_cpu(0, smalloc_check_this_cpu, NULL), 0);
+}
+
+static void cross_level_frees_skip_the_remote_path(struct kunit *test)
+{
+	struct ctx_call *c = ctx_call_new(test, CTX_OBJS);
+	unsigned int a, f;
+
+	pin_to(test, 0);
+	for (a = SMALLOC_CTX_TASK; a <= SMALLOC_CTX_HARDIRQ; a++) {
+		for (f = SMALLOC_CTX_TASK; f <= SMALLOC_CTX_HARDIRQ; f++) {
+			if (a == f)
+				continue;
+			cross_level_case(test, c, a, f, true);
+			if (f > a)
+				cross_level_case(test, c, a, f, false);
+		}
+	}
+}
+
+/*
+ * A block waiting on ctx_free is free: freeing it again is reported and
+ * changes nothing, and the heartbeat that takes the stack back empties
+ * and retires the page as local frees would have.
+ */
+static void ctx_free_block_is_free_and_collected(struct kunit *test)
+{
+	struct ctx_call *c = ctx_call_new(test, CTX_OBJS);
+	struct smalloc_heap *heap = task_heap(0);
+	unsigned long twice = smalloc_stat_sum(SMALLOC_DOUBLE_FREE);
+	struct smalloc_page *page;
+	void *head;
+
+	pin_to(test, 0);
+	ctx_run(test, c, true, SMALLOC_CTX_TASK);
+	page = smalloc_ptr_to_page(c->objs[c->nr - 1]);
+	ctx_run(test, c, false, SMALLOC_CTX_SOFTIRQ);
+	head = READ_ONCE(heap->ctx_free);
+	KUNIT_ASSERT_NOT_NULL(test, head);
+
+	SMALLOC_KASAN_REPORTS(test, sfree(c->objs[c->nr - 1]));
+	KUNIT_EXPECT_PTR_EQ(test, READ_ONCE(heap->ctx_free), head);
+	if (IS_ENABLED(CONFIG_SMALLOC_STATS))
+		KUNIT_EXPECT_EQ(test, smalloc_stat_sum(SMALLOC_DOUBLE_FREE),
+				twice + 1);
+	KUNIT_EXPECT_EQ(test, check_heap_owned(heap), 0);
+
+	heartbeat(heap);
+	KUNIT_EXPECT_NULL(test, READ_ONCE(heap->ctx_free));
+	/* Nothing else of the class is live here: its pages are empty. */
+	KUNIT_EXPECT_EQ(test, page->used, 0);
+	KUNIT_EXPECT_TRUE(test, smalloc_page_is_retired(page));
+	KUNIT_EXPECT_EQ(test, check_heap_owned(heap), 0);
+}
+
+/*
+ * What higher levels free into a busy heap is bounded as remote frees are:
+ * pages a softirq emptied are retired by the owner's heartbeats while it
+ * allocates in another class.
+ */
+static void ctx_emptied_pages_are_bounded(struct kunit *test)
+{
+	const unsigned int spans = 6;
+	unsigned int class = smalloc_size_class(64), beat;
+	struct smalloc_heap *heap = task_heap(0);
+	struct ctx_call *c;
+	void *big[8];
+
+	c = ctx_call_new(test, spans * smalloc_classes[class].blocks);
+	pin_to(test, 0);
+	ctx_run(test, c, true, SMALLOC_CTX_TASK);
+	KUNIT_EXPECT_GE(test, class_pages(heap, class), spans);
+	ctx_run(test, c, false, SMALLOC_CTX_SOFTIRQ);
+	KUNIT_EXPECT_GE(test, class_pages(heap, class), spans);
+
+	for (beat = 0; beat < 8; beat++) {
+		big[beat] = smalloc(8000, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, big[beat]);
+		heartbeat(heap);
+	}
+	KUNIT_EXPECT_NULL(test, READ_ONCE(heap->ctx_free));
+	KUNIT_EXPECT_LE(test, class_pages(heap, class),
+			smalloc_retire_max(class));
+	KUNIT_EXPECT_EQ(test, check_heap_owned(heap), 0);
+	for (beat = 0; beat < 8; beat++)
+		sfree(big[beat]);
+}
+
 /* smemdup(), sstrdup(), sstrndup(), srealloc_array(), the _node forms. */
 static void dup_and_node_helpers_follow_kmalloc(struct kunit *test)
 {
@@ -2389,6 +2651,9 @@ static struct kunit_case smalloc_test_cases[] = {
 	KUNIT_CASE(remote_free_returns_full_page_to_queue),
 	KUNIT_CASE(double_free_of_block_in_full_page_is_detected),
 	KUNIT_CASE(remote_emptied_pages_are_bounded_while_busy),
+	KUNIT_CASE(cross_level_frees_skip_the_remote_path),
+	KUNIT_CASE(ctx_free_block_is_free_and_collected),
+	KUNIT_CASE(ctx_emptied_pages_are_bounded),
 	KUNIT_CASE(churn_keeps_canaries_every_class),
 	KUNIT_CASE(zeroing_after_dirty_free),
 	KUNIT_CASE(dup_and_node_helpers_follow_kmalloc),

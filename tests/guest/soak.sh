@@ -183,8 +183,8 @@ while [ "$(date +%s)" -lt "$deadline" ]; do
 
 	# smalloc's counters, before it goes.
 	a=$(stat_sum alloc_fast alloc_slow large_alloc)
-	fr=$(stat_sum free_local free_remote free_delayed large_free)
-	r=$(stat_sum free_remote free_delayed)
+	fr=$(stat_sum free_local free_remote free_delayed free_ctx large_free)
+	r=$(stat_sum free_remote free_delayed free_ctx)
 	ops=$((ops + a + fr))
 	remote=$((remote + r))
 	for k in blocks_used large_live invalid_free double_free poison_bad; do

@@ -283,6 +283,36 @@ static void harness_sync_locks(void)
 	}
 }
 
+/* The lower levels' locks smalloc_lower_levels_get() took. */
+static __thread unsigned int harness_lower_held;
+
+bool smalloc_lower_levels_get(void)
+{
+	unsigned int lvl, top = min_t(unsigned int, harness_ctx, 3);
+
+	if (harness_preempt_count != 1 || harness_lower_held)
+		return false;
+	for (lvl = 0; lvl < top; lvl++) {
+		if (pthread_mutex_trylock(&harness_cpu_lock[harness_cpu][lvl]))
+			break;
+		harness_lower_held |= 1U << lvl;
+	}
+	if (lvl == top)
+		return true;
+	smalloc_lower_levels_put();
+	return false;
+}
+
+void smalloc_lower_levels_put(void)
+{
+	unsigned int lvl;
+
+	for (lvl = 3; lvl-- > 0;)
+		if (harness_lower_held & (1U << lvl))
+			pthread_mutex_unlock(&harness_cpu_lock[harness_cpu][lvl]);
+	harness_lower_held = 0;
+}
+
 /* A preemptible, unpinned task may move when it lets go of its CPU. */
 static void harness_maybe_migrate(void)
 {

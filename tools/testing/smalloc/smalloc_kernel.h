@@ -651,6 +651,23 @@ __ATOMIC_OPS(atomic_long, long)
 #define try_cmpxchg(ptr, po, n)						\
 	__atomic_compare_exchange_n((ptr), (po), (n), false,		\
 				    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)
+/*
+ * cmpxchg_local(): atomic against the contexts of one CPU only.  In the
+ * checked model a CPU's context levels are threads that may run at once,
+ * so it is a full cmpxchg; in the fast model, where each thread owns a
+ * CPU and switches levels itself, it is the kernel's x86 one, a cmpxchg
+ * without the lock prefix.
+ */
+#ifdef HARNESS_FAST
+#define cmpxchg_local(ptr, o, n) ({					\
+	typeof(*(ptr)) __o = (o), __n = (n);				\
+	asm volatile("cmpxchg%z1 %2, %1"				\
+		     : "+a" (__o), "+m" (*(ptr))			\
+		     : "q" (__n) : "memory", "cc");			\
+	__o; })
+#else
+#define cmpxchg_local(ptr, o, n)	cmpxchg(ptr, o, n)
+#endif
 #define smp_mb()		__atomic_thread_fence(__ATOMIC_SEQ_CST)
 #define smp_rmb()		__atomic_thread_fence(__ATOMIC_ACQUIRE)
 #define smp_wmb()		__atomic_thread_fence(__ATOMIC_RELEASE)
@@ -875,6 +892,28 @@ void harness_might_sleep(const char *file, int line);
 #define local_bh_disable()	harness_bh_disable()
 #define local_bh_enable()	harness_bh_enable()
 #define might_sleep()		harness_might_sleep(__FILE__, __LINE__)
+#endif
+/*
+ * smalloc_lower_levels_get(): the kernel asks preempt_count whether the
+ * code this context interrupted had preemption disabled.  In the checked
+ * model the CPU's lower levels are threads that keep running, so the
+ * answer must also keep them out: the locks of the lower levels taken with
+ * trylock, held until smalloc_lower_levels_put().  In the fast model a
+ * thread switches levels itself and the count is its own.
+ */
+#define CONFIG_PREEMPT_COUNT 1		/* preempt_disable() counts, as above */
+#ifdef HARNESS_FAST
+static __always_inline bool smalloc_lower_levels_get(void)
+{
+	return harness_preempt_count == 1;
+}
+
+static __always_inline void smalloc_lower_levels_put(void)
+{
+}
+#else
+bool smalloc_lower_levels_get(void);
+void smalloc_lower_levels_put(void);
 #endif
 #define preempt_enable_no_resched()	preempt_enable()
 #define irqs_disabled()		harness_irqs_disabled()
@@ -1292,6 +1331,7 @@ unsigned long harness_jiffies(void);
 #define jiffies_to_msecs(j)	((unsigned int)(j))
 #define time_after(a, b)	((long)((b) - (a)) < 0)
 #define time_before(a, b)	time_after(b, a)
+#define cpu_relax()		__builtin_ia32_pause()
 static inline ktime_t ns_to_ktime(u64 ns)
 {
 	return (ktime_t)ns;

@@ -73,6 +73,11 @@
  *            16 and 64 objects of 64 and 256 bytes; per object
  *   rcu      sfree_rcu() against kfree_rcu() of 64-byte objects, 1000 and
  *            10000 between barriers; only the free calls are timed
+ *   ctx      the same CPU, another context: 64-byte objects allocated in
+ *            softirq and freed in task context (ctx-softirq-to-task, as
+ *            network receive and its reader) or the other way round
+ *            (ctx-task-to-softirq, as timers and RCU callbacks), one at a
+ *            time (pairs) and in batches of 64 (-n64); see sb_ctx_size()
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -155,9 +160,13 @@ enum sb_kind {
 	SB_MEM,		/* n live objects: pages held */
 	SB_BULK,	/* a bulk alloc of n, a bulk free of them */
 	SB_RCU,		/* n allocs (untimed), n RCU frees, a barrier (untimed) */
+	SB_CTX,		/* n allocs in one context level, n frees in another */
 };
 
 enum sb_order { SB_LIFO, SB_FIFO, SB_SHUF };
+
+/* SB_CTX: which level allocates (job->order). */
+enum sb_ctx_dir { SB_CTX_S2T, SB_CTX_T2S };
 
 /* A single-producer single-consumer ring of pointers (remote workloads). */
 struct sb_ring {
@@ -178,6 +187,7 @@ struct sb_job {
 	char name[32];
 	enum sb_kind kind;
 	enum sb_order order;
+	enum sb_ctx_dir dir;		/* SB_CTX */
 	size_t size;
 	struct kmem_cache *cache;	/* bulk: the kmalloc cache of size */
 	unsigned int n;			/* objects per batch / live set */
@@ -243,6 +253,14 @@ static __always_inline void *sb_alloc(const int a, const size_t size)
 	if (a == SB_KMALLOC)
 		return kmalloc(size, GFP_KERNEL);
 	return smalloc(size, GFP_KERNEL);
+}
+
+/* In atomic context (the ctx workloads' softirq side). */
+static __always_inline void *sb_alloc_atomic(const int a, const size_t size)
+{
+	if (a == SB_KMALLOC)
+		return kmalloc(size, GFP_ATOMIC);
+	return smalloc(size, GFP_ATOMIC);
 }
 
 static __always_inline void sb_free(const int a, const void *p)
@@ -387,11 +405,13 @@ static __always_inline void sb_lap_flush(struct sb_thread *t,
 }
 
 /*
- * Run @stmt, one allocator call, and count it in @lap; in a sampled run,
- * time it alone.  The timed and the sampled versions of every workload
- * are separate instances (@smp is a constant).
+ * Run @stmt, one allocator call; in a sampled run, time it alone.  The
+ * timed and the sampled versions of every workload are separate instances
+ * (@smp is a constant).  Uncounted: for calls made where a lap may not end
+ * (in softirq context: a lap's end may reschedule), which the caller
+ * counts with sb_tick_n() afterwards.
  */
-#define SB_CALL(t, smp, lap, stmt)				\
+#define SB_CALL_UNCOUNTED(t, smp, stmt)				\
 	do {							\
 		struct sb_thread *__t = (t);			\
 		const bool __smp = (smp);			\
@@ -400,20 +420,24 @@ static __always_inline void sb_lap_flush(struct sb_thread *t,
 		stmt;						\
 		if (__smp)					\
 			sb_sample(__t, sb_stamp() - __c0);	\
-		sb_tick(__t, &(lap));				\
+	} while (0)
+
+/* The same, counted in @lap. */
+#define SB_CALL(t, smp, lap, stmt)				\
+	do {							\
+		struct sb_thread *__u = (t);			\
+								\
+		SB_CALL_UNCOUNTED(__u, smp, stmt);		\
+		sb_tick(__u, &(lap));				\
 	} while (0)
 
 /* SB_CALL() of a bulk call of @n objects: it counts as @n calls. */
 #define SB_CALL_N(t, smp, lap, n, stmt)				\
 	do {							\
-		struct sb_thread *__t = (t);			\
-		const bool __smp = (smp);			\
-		u64 __c0 = __smp ? sb_stamp() : 0;		\
+		struct sb_thread *__u = (t);			\
 								\
-		stmt;						\
-		if (__smp)					\
-			sb_sample(__t, sb_stamp() - __c0);	\
-		sb_tick_n(__t, &(lap), (n));			\
+		SB_CALL_UNCOUNTED(__u, smp, stmt);		\
+		sb_tick_n(__u, &(lap), (n));			\
 	} while (0)
 
 /* Free pages in the page allocator, per-CPU lists and vmstat deltas in. */
@@ -1033,6 +1057,95 @@ static noinline void sb_rcu_run(struct sb_thread *t)
 	sb_instances(t, sb_rcu);
 }
 
+/*
+ * Softirq context, entered as __do_softirq() enters it: SOFTIRQ_OFFSET
+ * added to preempt_count, so in_serving_softirq() holds, no softirq can
+ * start on this CPU and preemption is off, while hardirqs still come.
+ * No softirq handler runs around it, so that the laps time the allocator
+ * calls and two per-CPU adds, the same for both allocators.  What was
+ * raised meanwhile runs at the next interrupt's exit.
+ */
+static __always_inline void sb_softirq_enter(void)
+{
+	__preempt_count_add(SOFTIRQ_OFFSET);
+	barrier();
+}
+
+static __always_inline void sb_softirq_exit(void)
+{
+	barrier();
+	__preempt_count_sub(SOFTIRQ_OFFSET);
+}
+
+/*
+ * n objects (1 for pairs) allocated at one context level of this CPU and
+ * freed at the other: GFP_ATOMIC in softirq, GFP_KERNEL in task context.
+ * kmalloc's frees are its per-CPU slab's whichever the level; smalloc's
+ * cross from one level's heap to the other's (smalloc_remote.c).  Laps
+ * end only in task context.
+ */
+static __always_inline void sb_ctx_size(struct sb_thread *t, const int a,
+					const bool smp, const size_t size)
+{
+	const struct sb_job *job = t->job;
+	const bool s2t = job->dir == SB_CTX_S2T;
+	unsigned int i, n = job->n, lap = sb_lap_calls(t);
+	void **obj = t->obj;
+	unsigned long done;
+
+	for (done = 0; done < job->ops; done += n) {
+		if (s2t)
+			sb_softirq_enter();
+		for (i = 0; i < n; i++) {
+			SB_CALL_UNCOUNTED(t, smp, obj[i] = s2t ?
+					  sb_alloc_atomic(a, size) :
+					  sb_alloc(a, size));
+			if (unlikely(!obj[i]))
+				break;
+			sb_touch(obj[i], i);
+		}
+		if (s2t)
+			sb_softirq_exit();
+		if (unlikely(i < n)) {
+			sb_lap_flush(t, lap);
+			sb_free_untimed(t, a, i);
+			sb_nomem(t);
+			return;
+		}
+		if (smp)
+			sb_peak(t);
+		if (!s2t)
+			sb_softirq_enter();
+		for (i = 0; i < n; i++)
+			SB_CALL_UNCOUNTED(t, smp, sb_free(a, obj[i]));
+		if (!s2t)
+			sb_softirq_exit();
+		sb_tick_n(t, &lap, 2 * n);
+	}
+	sb_lap_flush(t, lap);
+}
+
+static __always_inline void sb_ctx(struct sb_thread *t, const int a,
+				   const bool smp)
+{
+	sb_const_size(t, a, smp, sb_ctx_size);
+}
+
+static noinline void sb_ctx_run(struct sb_thread *t)
+{
+	bool level;
+
+	/* What the allocators will see: softirq context. */
+	sb_softirq_enter();
+	level = in_serving_softirq() && !in_task();
+	sb_softirq_exit();
+	if (WARN_ON_ONCE(!level)) {
+		t->err = -EINVAL;
+		return;
+	}
+	sb_instances(t, sb_ctx);
+}
+
 static void sb_body(struct sb_thread *t)
 {
 	switch (t->job->kind) {
@@ -1062,6 +1175,9 @@ static void sb_body(struct sb_thread *t)
 		break;
 	case SB_RCU:
 		sb_rcu_run(t);
+		break;
+	case SB_CTX:
+		sb_ctx_run(t);
 		break;
 	}
 }
@@ -1743,6 +1859,33 @@ static int sb_group_rcu(struct sb_job *job)
 	return err;
 }
 
+static int sb_group_ctx(struct sb_job *job)
+{
+	static const char *const dir[] = { "ctx-softirq-to-task",
+					   "ctx-task-to-softirq" };
+	static const unsigned int ns[] = { 1, 64 };	/* 2n divides SB_LAP */
+	unsigned int d, k;
+	char name[32];
+	int err = 0;
+
+	for (d = 0; d < ARRAY_SIZE(dir) && !err; d++) {
+		for (k = 0; k < ARRAY_SIZE(ns) && !err; k++) {
+			if (ns[k] == 1)
+				strscpy(name, dir[d], sizeof(name));
+			else
+				snprintf(name, sizeof(name), "%s-n%u", dir[d],
+					 ns[k]);
+			sb_job_init(job, name, SB_CTX, 64, 1);
+			job->dir = d;
+			job->n = ns[k];
+			job->ops = sb_scaled(200000, SB_LAP);
+			job->calls = 2 * job->ops;
+			err = sb_run_job(job);
+		}
+	}
+	return err;
+}
+
 static const struct {
 	const char *name;
 	int (*run)(struct sb_job *job);
@@ -1757,6 +1900,7 @@ static const struct {
 	{ "memory", sb_group_memory },
 	{ "bulk", sb_group_bulk },
 	{ "rcu", sb_group_rcu },
+	{ "ctx", sb_group_ctx },
 };
 
 /* ---------------------------------------------------------------- */

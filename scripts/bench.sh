@@ -85,7 +85,7 @@ else
 	scale=${BENCH_SCALE:-200}
 	boots=${BENCH_BOOTS:-3}
 fi
-groups=${BENCH_GROUPS:-pairs batch churn mixed realloc conc remote memory bulk rcu}
+groups=${BENCH_GROUPS:-pairs batch churn mixed realloc conc remote memory bulk rcu ctx}
 groups=${groups//,/ }
 policies=${BENCH_POLICIES:-1 0}
 ncpus=${BENCH_CPUS:-4}
@@ -306,7 +306,7 @@ table() {
 	echo "== init_on_alloc=$p: $(sed -n 's/.*smalloc_bench: policy: //p' "$log" | head -n1)"
 	echo "   smalloc: $(sed -n 's/^SMALLOC-BENCH-SMALLOC: //p' "$log" | head -n1);" \
 		"XOR-encoded free pointers and the double-free filter always on"
-	awk -F, -f "$repo/scripts/bench_targets.awk" -f - \
+	awk -F, -v policy="$p" -f "$repo/scripts/bench_targets.awk" -f - \
 		"$results"/boots/kernel-init_on_alloc"$p"-*.csv \
 		"$results/kernel-init_on_alloc$p.csv" <<-'EOF'
 	# ratio() and target() are scripts/bench_targets.awk's.
@@ -334,7 +334,7 @@ table() {
 			key = order[i]; split(key, f, FS)
 			k = ns[key, "kmalloc"]; s = ns[key, "smalloc"]
 			r = ratio(f[1], k, s, pg[key, "kmalloc"], pg[key, "smalloc"])
-			t = target(f[1], f[2]); v = ""
+			t = target(f[1], f[2], policy); v = ""
 			if (t) v = r <= t + 1e-9 ? "ok" : "MISS"
 			nb = split(blist[key], bl, " "); byb = ""
 			for (j = 1; j <= nb; j++)

@@ -17,8 +17,10 @@
  * (malloc then free), LIFO batches, interleaved random alloc/free over a
  * pool, multi-size batches, realloc growth, multi-threaded churn, remote
  * free (one thread allocates, another frees) and larson (threads replace
- * random objects, then hand their arrays on).  ops are malloc+free pairs
- * (for realloc: realloc calls).
+ * random objects, then hand their arrays on); and the same CPU in another
+ * context (ctx-softirq-to-task, ctx-task-to-softirq: pairs and batches of
+ * 64, one side run as the CPU's softirq handler).  ops are malloc+free
+ * pairs (for realloc: realloc calls).
  *
  * Usage: smalloc_bench -a ALLOCATOR -w WORKLOAD [-s SIZE] [-t THREADS]
  *                      [-n OPS] [-R]
@@ -191,6 +193,53 @@ static unsigned long batch(size_t size, unsigned long ops, bool bulk)
 		}
 		done += BATCH;
 	}
+	return done;
+}
+
+/*
+ * The same CPU, another context: network receive allocates in softirq and
+ * the reader frees in task context (@s2t), timers free in softirq what a
+ * task allocated.  n objects (1: pairs) allocated at one level, freed at
+ * the other.  For smalloc the thread acts as its CPU's softirq handler for
+ * one side: it sets its context level, one thread-local store each way as
+ * the kernel's SOFTIRQ_OFFSET add to preempt_count is one per-CPU add.
+ * The other allocators have no levels, and run the same loop.
+ */
+static inline void ctx_softirq(bool on)
+{
+	if (is_smalloc)
+		harness_ctx = on ? HARNESS_CTX_SOFTIRQ : HARNESS_CTX_TASK;
+	barrier();
+}
+
+static unsigned long ctx_cross(size_t size, unsigned long ops, unsigned int n,
+			       bool s2t)
+{
+	unsigned long done = 0;
+	unsigned int i;
+
+	/* Pairs: pairs()'s loop, with the level switches. */
+	for (; n == 1 && done < ops; done++) {
+		void *p;
+
+		ctx_softirq(s2t);
+		p = A->alloc(size);
+		touch(p);
+		ctx_softirq(!s2t);
+		A->free(p);
+	}
+	while (done < ops) {
+		ctx_softirq(s2t);
+		for (i = 0; i < n; i++) {
+			objs[i] = A->alloc(size);
+			touch(objs[i]);
+		}
+		ctx_softirq(!s2t);
+		for (i = 0; i < n; i++)
+			A->free(objs[i]);
+		done += n;
+	}
+	ctx_softirq(false);
 	return done;
 }
 
@@ -459,6 +508,14 @@ static unsigned long run_single(const char *w, size_t size, unsigned long ops)
 		return batch(size, ops, false);
 	if (!strcmp(w, "bulk"))
 		return batch(size, ops, true);
+	if (!strcmp(w, "ctx-softirq-to-task"))
+		return ctx_cross(size, ops, 1, true);
+	if (!strcmp(w, "ctx-softirq-to-task-n64"))
+		return ctx_cross(size, ops, BATCH, true);
+	if (!strcmp(w, "ctx-task-to-softirq"))
+		return ctx_cross(size, ops, 1, false);
+	if (!strcmp(w, "ctx-task-to-softirq-n64"))
+		return ctx_cross(size, ops, BATCH, false);
 	if (!strcmp(w, "interleaved"))
 		return interleaved(ops);
 	if (!strcmp(w, "multisize"))

@@ -86,6 +86,12 @@ void smalloc_poison_verify(const struct smalloc_page *page, void *block)
  */
 DEFINE_STATIC_KEY_FALSE(smalloc_alloc_hooks);
 DEFINE_STATIC_KEY_FALSE(smalloc_free_hooks);
+/*
+ * On while the init_on_alloc policy is all smalloc_alloc_hooks stands
+ * for (Debian's default): the block it sends out of line is zeroed there
+ * first thing, with no other test.
+ */
+DEFINE_STATIC_KEY_FALSE(smalloc_alloc_zero_only);
 
 static void smalloc_key_set(struct static_key_false *key, bool on)
 {
@@ -130,6 +136,10 @@ void smalloc_hooks_update(void)
 	/* Poisoning and the events change from different callers. */
 	mutex_lock(&lock);
 	poison = static_key_enabled(&smalloc_poison);
+	/* The narrow key first: while both are on, either path is right. */
+	smalloc_key_set(&smalloc_alloc_zero_only, !SMALLOC_DEBUG && !poison &&
+			want_init_on_alloc(0) &&
+			!READ_ONCE(smalloc_tracing_alloc));
 	smalloc_key_set(&smalloc_alloc_hooks, poison || want_init_on_alloc(0) ||
 			READ_ONCE(smalloc_tracing_alloc));
 	smalloc_key_set(&smalloc_free_hooks, poison || want_init_on_free() ||

@@ -718,6 +718,7 @@ extern atomic_t smalloc_fail_rcu_batch;
 DECLARE_STATIC_KEY_FALSE(smalloc_poison);
 DECLARE_STATIC_KEY_FALSE(smalloc_alloc_hooks);
 DECLARE_STATIC_KEY_FALSE(smalloc_free_hooks);
+DECLARE_STATIC_KEY_FALSE(smalloc_alloc_zero_only);
 void smalloc_hooks_update(void);
 extern bool smalloc_random_order;
 void smalloc_poison_block(const struct smalloc_page *page, void *block);

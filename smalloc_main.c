@@ -143,19 +143,31 @@ static noinline void *smalloc_alloc_kmalloc(size_t size, gfp_t gfp, int node,
 	return p;
 }
 
+/* The smalloc_alloc event, then as smalloc_alloc_prepare(). */
+static noinline void *smalloc_alloc_event(struct smalloc_page *page,
+					  void *block, size_t size, gfp_t gfp,
+					  unsigned long ip)
+{
+	trace_smalloc_alloc(ip, block, size, page->block_size, gfp,
+			    NUMA_NO_NODE);
+	return smalloc_alloc_prepare(page, block, size, gfp);
+}
+
 /*
- * The fast path's block when smalloc_alloc_hooks is on: the
- * smalloc_alloc event (the key is on while it is enabled, see
- * smalloc_trace.c), then as smalloc_alloc_prepare().  Out of line and
- * tail-called.
+ * The fast path's block when smalloc_alloc_hooks is on: zeroed at once
+ * if the init_on_alloc policy is all the key stands for (the distro's
+ * default: smalloc_alloc_zero_only), else the smalloc_alloc event (the
+ * key is on while it is enabled, see smalloc_trace.c) and the rest.  Out
+ * of line and tail-called; it tail-calls memset() or the rest, and so
+ * saves no registers.
  */
 static noinline void *smalloc_alloc_traced(struct smalloc_page *page,
 					   void *block, size_t size, gfp_t gfp,
 					   unsigned long ip)
 {
-	trace_smalloc_alloc(ip, block, size, page->block_size, gfp,
-			    NUMA_NO_NODE);
-	return smalloc_alloc_prepare(page, block, size, gfp);
+	if (static_branch_likely(&smalloc_alloc_zero_only))
+		return memset(block, 0, page->block_size);
+	return smalloc_alloc_event(page, block, size, gfp, ip);
 }
 
 /*

@@ -635,6 +635,12 @@ void smalloc_heap_collect_ctx(struct smalloc_heap *heap);
  */
 #define SMALLOC_RETIRE_MAX		16
 #define SMALLOC_RETIRE_MIN		2
+/* The default budget of retired frames over all heaps, per possible CPU. */
+#define SMALLOC_RETIRE_BUDGET_PER_CPU	256
+extern unsigned long smalloc_retire_budget;
+extern atomic_long_t smalloc_retired_frames;
+void smalloc_retire_init(void);
+long smalloc_retired_frames_sum(void);
 
 static inline unsigned int smalloc_retire_max(unsigned int class)
 {

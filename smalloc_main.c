@@ -719,6 +719,7 @@ static int __init smalloc_init(void)
 	ret = smalloc_page_cache_init();
 	if (ret)
 		goto err_map;
+	smalloc_retire_init();
 	ret = smalloc_heaps_init();
 	if (ret)
 		goto err_cache;
@@ -749,6 +750,8 @@ static void __exit smalloc_exit(void)
 	smalloc_heaps_exit();
 	smalloc_page_cache_exit();
 	smalloc_pfn_map_exit();
+	/* Every retired page was released or unretired on its way out. */
+	WARN_ON(atomic_long_read(&smalloc_retired_frames));
 	pr_info("unloaded, %ld pages held\n", atomic_long_read(&smalloc_nr_pages));
 }
 

@@ -380,6 +380,9 @@ unsigned long smalloc_heap_destroy(struct smalloc_heap *heap)
 		list_for_each_entry_safe(page, tmp, &heap->queue[c], list) {
 			smalloc_page_collect(page);
 			live += page->used;
+			/* In use again, its retirement not noticed yet. */
+			if (smalloc_page_is_retired(page))
+				smalloc_unretire(heap, page);
 			list_del(&page->list);
 			WRITE_ONCE(heap->nr_pages, heap->nr_pages - 1);
 			smalloc_page_abandon(page);

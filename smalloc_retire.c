@@ -29,12 +29,27 @@
  *    (smalloc_percpu.c);
  *  - drains (debugfs, CPU death, unload) give back every retired page.
  *
+ *  - over all heaps of all CPUs, retired spans hold at most
+ *    smalloc_retire_budget frames (module parameter retire_budget_kb,
+ *    by default SMALLOC_RETIRE_BUDGET_PER_CPU frames per possible CPU):
+ *    a page whose retirement would exceed it goes back at once.  Without
+ *    it the per-heap bound alone grows with CPUs x 3 context levels x 36
+ *    classes, 2.25 MiB per heap.
+ *
  * So once every block is freed, from anywhere, and each heap has had one
  * heartbeat or idle check, each heap holds at most smalloc_retire_max(c)
  * spans of each class c and nothing else: at most 16 frames per class
  * (2 spans for the classes whose spans are bigger than 8 frames), i.e.
  * smalloc_retire_bound_frames() frames per heap, times 3 heaps (task,
- * softirq, hardirq) per possible CPU.  One idle period later, nothing.
+ * softirq, hardirq) per possible CPU, and all heaps together at most
+ * smalloc_retire_budget frames.  One idle period later, nothing.
+ *
+ * The budget is one counter, smalloc_retired_frames, charged before a
+ * page is retired and credited when it leaves the retired list: an add
+ * that takes it over the budget is taken back and the page released, so
+ * the charges that stand never exceed it, however many CPUs race.  It is
+ * touched only when a page is retired or leaves that state (once per
+ * emptying of a page, never on a pair that a retired page serves).
  */
 #define pr_fmt(fmt) "smalloc: " fmt
 
@@ -45,8 +60,62 @@ module_param_named(idle_drain_ms, smalloc_idle_drain_ms, uint, 0644);
 MODULE_PARM_DESC(idle_drain_ms,
 		 "Return empty and retired pages after this long without a slow-path allocation (0: never)");
 
+static unsigned int smalloc_param_retire_budget_kb;
+module_param_named(retire_budget_kb, smalloc_param_retire_budget_kb, uint, 0444);
+MODULE_PARM_DESC(retire_budget_kb,
+		 "Most KiB of emptied pages kept retired over all CPUs (0: 1 MiB per possible CPU)");
+
+unsigned long smalloc_retire_budget;		/* frames */
+atomic_long_t smalloc_retired_frames = ATOMIC_LONG_INIT(0);
+
+/* Set the budget from the module parameter, at load. */
+void smalloc_retire_init(void)
+{
+	atomic_long_set(&smalloc_retired_frames, 0);
+	if (smalloc_param_retire_budget_kb)
+		smalloc_retire_budget = smalloc_param_retire_budget_kb /
+					(PAGE_SIZE / 1024);
+	else
+		smalloc_retire_budget = SMALLOC_RETIRE_BUDGET_PER_CPU *
+					num_possible_cpus();
+}
+
+/* Charge @page's frames to the budget; false (nothing charged) if over. */
+static bool smalloc_retire_charge(const struct smalloc_page *page)
+{
+	long frames = 1L << page->order;
+
+	if (atomic_long_add_return(frames, &smalloc_retired_frames) <=
+	    (long)READ_ONCE(smalloc_retire_budget))
+		return true;
+	atomic_long_sub(frames, &smalloc_retired_frames);
+	return false;
+}
+
+/**
+ * smalloc_retired_frames_sum - the frames of retired spans, summed over
+ * every heap of every possible CPU
+ *
+ * For the tests, against smalloc_retired_frames: racy unless nothing
+ * retires meanwhile.
+ *
+ * Return: the sum.
+ */
+long smalloc_retired_frames_sum(void)
+{
+	unsigned int cpu;
+	long n = 0;
+	int ctx;
+
+	for_each_possible_cpu(cpu)
+		for (ctx = 0; ctx < SMALLOC_NR_CTX; ctx++)
+			n += READ_ONCE(per_cpu_ptr(smalloc_cpus, cpu)->heap[ctx].retired_frames);
+	return n;
+}
+
 void smalloc_unretire(struct smalloc_heap *heap, struct smalloc_page *page)
 {
+	atomic_long_sub(1L << page->order, &smalloc_retired_frames);
 	list_del_init(&page->retired);
 	page->flags &= ~SMALLOC_PAGE_IN_RETIRED;
 	heap->nr_retired[page->class]--;
@@ -64,7 +133,8 @@ void smalloc_page_retire(struct smalloc_heap *heap, struct smalloc_page *page)
 {
 	if (!smalloc_page_is_retired(page)) {
 		if (heap->nr_retired[page->class] >=
-		    smalloc_retire_max(page->class)) {
+		    smalloc_retire_max(page->class) ||
+		    !smalloc_retire_charge(page)) {
 			smalloc_heap_release_page(heap, page);
 			return;
 		}

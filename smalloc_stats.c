@@ -241,6 +241,10 @@ static int stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "%-20s %lu\n", "blocks_used", used);
 	seq_printf(m, "%-20s %lu\n", "blocks_remote", remote);
 	seq_printf(m, "%-20s %lu\n", "large_live", smalloc_large_count());
+	seq_printf(m, "%-20s %ld\n", "retired_pages",
+		   atomic_long_read(&smalloc_retired_frames));
+	seq_printf(m, "%-20s %lu\n", "retire_budget",
+		   READ_ONCE(smalloc_retire_budget));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(stats);

@@ -757,6 +757,7 @@ struct ctx_call {
 	bool in_ctx;		/* the callback ran in the level asked for */
 	int done;
 	unsigned int nr;
+	size_t size;		/* 64 unless set */
 	void **objs;
 	void *some[CTX_OBJS];
 };
@@ -767,6 +768,7 @@ static struct ctx_call *ctx_call_new(struct kunit *test, unsigned int nr)
 
 	KUNIT_ASSERT_NOT_NULL(test, c);
 	c->nr = nr;
+	c->size = 64;
 	c->objs = nr <= CTX_OBJS ? c->some :
 		  kunit_kcalloc(test, nr, sizeof(void *), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, c->objs);
@@ -781,7 +783,7 @@ static enum hrtimer_restart ctx_call_fire(struct hrtimer *timer)
 	c->in_ctx = c->soft ? in_serving_softirq() : in_hardirq();
 	for (i = 0; i < c->nr; i++) {
 		if (c->alloc)
-			c->objs[i] = smalloc(64, GFP_ATOMIC);
+			c->objs[i] = smalloc(c->size, GFP_ATOMIC);
 		else
 			sfree(c->objs[i]);
 	}
@@ -812,7 +814,7 @@ static bool ctx_run_as(struct kunit *test, struct ctx_call *c, bool alloc,
 	if (ctx == SMALLOC_CTX_TASK) {
 		for (i = 0; i < c->nr; i++) {
 			if (alloc)
-				c->objs[i] = smalloc(64, GFP_KERNEL);
+				c->objs[i] = smalloc(c->size, GFP_KERNEL);
 			else
 				sfree(c->objs[i]);
 		}
@@ -1001,6 +1003,55 @@ static void ctx_emptied_pages_are_bounded(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, check_heap_owned(heap), 0);
 	for (beat = 0; beat < 8; beat++)
 		sfree(big[beat]);
+}
+
+/*
+ * The per-heap bound alone grows with CPUs x context levels x classes;
+ * the global budget does not.  Every online CPU, in task, softirq and
+ * hardirq context, fills and empties three spans of each of several
+ * classes, far more than a small budget: what is kept retired reaches the
+ * budget (less one span) and never passes it, and the counter is the sum
+ * of what the heaps hold.
+ */
+static void retired_pages_stay_within_the_global_budget(struct kunit *test)
+{
+	static const size_t sizes[] = { 64, 256, 1024, 4096 };
+	const unsigned long budget = 24;	/* frames */
+	unsigned long saved = smalloc_retire_budget, peak = 0;
+	unsigned int cpu, ctx, k, i;
+
+	smalloc_drain();
+	KUNIT_ASSERT_EQ(test, atomic_long_read(&smalloc_retired_frames), 0);
+	WRITE_ONCE(smalloc_retire_budget, budget);
+	for_each_online_cpu(cpu) {
+		pin_to(test, cpu);
+		for (ctx = SMALLOC_CTX_TASK; ctx <= SMALLOC_CTX_HARDIRQ; ctx++) {
+			for (k = 0; k < ARRAY_SIZE(sizes); k++) {
+				unsigned int class = smalloc_size_class(sizes[k]);
+				struct ctx_call *c;
+
+				c = ctx_call_new(test, 3 * smalloc_classes[class].blocks);
+				c->size = sizes[k];
+				ctx_run(test, c, true, ctx);
+				for (i = 0; i < c->nr; i++)
+					KUNIT_ASSERT_NOT_NULL(test, c->objs[i]);
+				ctx_run(test, c, false, ctx);
+				peak = max_t(unsigned long, peak,
+					     atomic_long_read(&smalloc_retired_frames));
+				KUNIT_EXPECT_LE(test, atomic_long_read(&smalloc_retired_frames),
+						budget);
+			}
+		}
+	}
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&smalloc_retired_frames),
+			smalloc_retired_frames_sum());
+	/* It was driven there: within one span (8 frames at most) of it. */
+	KUNIT_EXPECT_GT(test, peak + 8, budget);
+	KUNIT_EXPECT_LE(test, peak, budget);
+	WRITE_ONCE(smalloc_retire_budget, saved);
+	smalloc_drain();
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&smalloc_retired_frames), 0);
+	expect_all_heaps_consistent(test);
 }
 
 /* smemdup(), sstrdup(), sstrndup(), srealloc_array(), the _node forms. */
@@ -2654,6 +2705,7 @@ static struct kunit_case smalloc_test_cases[] = {
 	KUNIT_CASE(cross_level_frees_skip_the_remote_path),
 	KUNIT_CASE(ctx_free_block_is_free_and_collected),
 	KUNIT_CASE(ctx_emptied_pages_are_bounded),
+	KUNIT_CASE(retired_pages_stay_within_the_global_budget),
 	KUNIT_CASE(churn_keeps_canaries_every_class),
 	KUNIT_CASE(zeroing_after_dirty_free),
 	KUNIT_CASE(dup_and_node_helpers_follow_kmalloc),

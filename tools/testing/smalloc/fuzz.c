@@ -15,8 +15,10 @@
  * smalloc_heap_check() (the free-list invariant, the direct cache, the
  * retired list, every empty page retired), every page with remote frees
  * waiting has its class flagged to its owner (no notification lost), the
- * pages smalloc counts are the pages the page allocator has out, and
- * every live object's canary is intact (its ends after every step, all of
+ * pages smalloc counts are the pages the page allocator has out, the
+ * retired frames of all heaps are within the global budget (a small one
+ * for half the inputs) and are what its counter says, and every live
+ * object's canary is intact (its ends after every step, all of
  * it when it is freed or resized).  Module exit may come at any point with
  * remote frees and retired pages pending: it must return every page and
  * leave no work item queued.  At the end of an input everything is freed;
@@ -363,12 +365,22 @@ static unsigned long heap_frames(struct smalloc_heap *heap)
 	return n;
 }
 
+/* The global retire budget: kept, and the sum of what the heaps hold. */
+static void check_retire_budget(void)
+{
+	long frames = smalloc_retired_frames_sum();
+
+	check(atomic_long_read(&smalloc_retired_frames) == frames);
+	check(frames <= (long)READ_ONCE(smalloc_retire_budget));
+}
+
 static void check_everything(void)
 {
 	unsigned int cpu, i;
 
 	for_each_possible_cpu(cpu)
 		check(work_on_cpu(cpu, smalloc_check_this_cpu, NULL) == 0);
+	check_retire_budget();
 	check(atomic_long_read(&smalloc_nr_pages) == READ_ONCE(harness_pages_out));
 	check(READ_ONCE(harness_warnings) == 0);
 	check_remote_flags();
@@ -582,6 +594,10 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	WRITE_ONCE(harness_init_on_free, !!(mode & 8));
 	/* After the policies: it sets the fast paths' keys from them too. */
 	smalloc_poison_set(mode & 1);
+	/* Half the inputs run against a small global retire budget. */
+	smalloc_retire_init();
+	if (mode & 16)
+		WRITE_ONCE(smalloc_retire_budget, 8 + get8() % 64);
 
 	while (in < in_end && ops++ < MAX_OPS) {
 		step();

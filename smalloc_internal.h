@@ -514,6 +514,30 @@ struct smalloc_heap {
 	void *ctx_free;
 };
 
+/*
+ * heap->cpu of the node pools' heaps (smalloc_node.c): no CPU owns them,
+ * whoever holds the pool's lock does, and every free into them is remote.
+ */
+#define SMALLOC_POOL_CPU	UINT_MAX
+
+struct smalloc_node_pool {
+	spinlock_t lock;		/* irqsave: makes its holder the owner */
+	struct smalloc_heap heap;
+	struct delayed_work idle_work;
+	int node;
+};
+
+extern struct smalloc_node_pool *smalloc_pools;	/* [nr_node_ids] or NULL */
+int smalloc_pools_init(void);
+unsigned long smalloc_pools_exit(void);
+void *smalloc_pool_alloc(size_t size, gfp_t gfp, int node,
+			 struct smalloc_page **pagep);
+void smalloc_pool_arm_idle(struct smalloc_heap *heap);
+long smalloc_pools_call(long (*fn)(struct smalloc_heap *heap, void *arg),
+			void *arg);
+void smalloc_pools_drain(void);
+unsigned long smalloc_pools_retired(void);
+
 struct smalloc_cpu {
 	struct smalloc_heap heap[SMALLOC_NR_CTX];
 	struct delayed_work idle_work;
@@ -603,6 +627,13 @@ int smalloc_heaps_init(void);
 void smalloc_heaps_exit(void);
 void smalloc_drain_all(void);
 void smalloc_heap_arm_idle(struct smalloc_heap *heap);
+void smalloc_heap_add_page(struct smalloc_heap *heap,
+			   struct smalloc_page *page);
+struct smalloc_page *smalloc_heap_find_page(struct smalloc_heap *heap,
+					    unsigned int class);
+void smalloc_heap_idle(struct smalloc_heap *heap);
+void smalloc_heap_init(struct smalloc_heap *heap, unsigned int cpu,
+		       enum smalloc_ctx ctx);
 extern bool smalloc_exiting;
 void smalloc_cpu_drain_async(unsigned int cpu);
 int smalloc_shrinker_init(void);

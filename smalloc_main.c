@@ -13,6 +13,7 @@
  *                      drains, CPU hotplug
  *   smalloc_retire.c   retire with hysteresis, promotion
  *   smalloc_remote.c   frees from other CPUs and contexts
+ *   smalloc_node.c     smalloc_node() for another node: per-node pools
  *   smalloc_report.c   bad-input reports
  *   smalloc_shrink.c   the shrinker
  *   smalloc_harden.c   optional poisoning, randomised carve order
@@ -305,6 +306,24 @@ void *scalloc(size_t n, size_t size, gfp_t gfp)
 }
 EXPORT_SYMBOL_GPL(scalloc);
 
+/* smalloc_node() for another node: its pool, or kmalloc_node(). */
+static noinline void *smalloc_alloc_far(size_t size, gfp_t gfp, int node,
+					unsigned long ip)
+{
+	struct smalloc_page *page;
+	void *p;
+
+	if (!size)
+		return ZERO_SIZE_PTR;
+	might_alloc(gfp);
+	p = smalloc_pool_alloc(size, gfp, node, &page);
+	if (!p)
+		return smalloc_alloc_kmalloc(size, gfp, node, ip);
+	p = smalloc_alloc_prepare(page, p, size, gfp);
+	smalloc_trace_alloc(ip, p, size, gfp, node);
+	return p;
+}
+
 /**
  * smalloc_node - allocate memory on a NUMA node
  * @size: how many bytes of memory are required
@@ -312,8 +331,10 @@ EXPORT_SYMBOL_GPL(scalloc);
  * @node: the node, or NUMA_NO_NODE
  *
  * smalloc's per-CPU heaps hold pages of their CPU's node only.  A small
- * request for another node is passed to kmalloc_node() (sfree() takes it
- * back); a large one comes from that node's page allocator.
+ * request for another node is served by that node's pool, whose spans
+ * are on that node (smalloc_node.c), under the pool's lock; if the node
+ * has no memory left, kmalloc_node() serves it (sfree() takes either
+ * back).  A large one comes from that node's page allocator.
  *
  * Context: as smalloc().
  * Return: as smalloc().
@@ -324,6 +345,9 @@ void *smalloc_node(size_t size, gfp_t gfp, int node)
 
 	if (node == NUMA_NO_NODE || node == numa_mem_id())
 		return smalloc(size, gfp);
+	if (size <= SMALLOC_MAX_SIZE && !(gfp & SMALLOC_GFP_KMALLOC) &&
+	    !in_nmi() && smalloc_pools)
+		return smalloc_alloc_far(size, gfp, node, _RET_IP_);
 	might_alloc(gfp);
 	if (size > SMALLOC_MAX_SIZE && size <= SMALLOC_LARGE_MAX &&
 	    !(gfp & SMALLOC_GFP_KMALLOC) && !in_nmi()) {
@@ -723,6 +747,9 @@ static int __init smalloc_init(void)
 	ret = smalloc_heaps_init();
 	if (ret)
 		goto err_cache;
+	ret = smalloc_pools_init();
+	if (ret)
+		goto err_heaps;
 	ret = smalloc_shrinker_init();
 	if (ret)
 		goto err_heaps;

@@ -68,8 +68,8 @@ void smalloc_heap_update_direct(struct smalloc_heap *heap, unsigned int class)
 		heap->direct[w] = page;
 }
 
-static void smalloc_heap_add_page(struct smalloc_heap *heap,
-				  struct smalloc_page *page)
+void smalloc_heap_add_page(struct smalloc_heap *heap,
+			   struct smalloc_page *page)
 {
 	page->heap = heap;
 	list_add(&page->list, &heap->queue[page->class]);
@@ -130,8 +130,8 @@ static void smalloc_heap_to_full(struct smalloc_heap *heap,
  * carving as it goes, and put it at the head of the queue.  Pages found
  * without room move to the full queue.
  */
-static struct smalloc_page *smalloc_heap_find_page(struct smalloc_heap *heap,
-						   unsigned int class)
+struct smalloc_page *smalloc_heap_find_page(struct smalloc_heap *heap,
+					    unsigned int class)
 {
 	struct smalloc_page *page, *tmp;
 
@@ -397,7 +397,7 @@ unsigned long smalloc_heap_destroy(struct smalloc_heap *heap)
  * Proportional to what there is to give back: a heap with nothing
  * retired and no remote frees costs two reads.
  */
-static void smalloc_heap_idle(struct smalloc_heap *heap)
+void smalloc_heap_idle(struct smalloc_heap *heap)
 {
 	smalloc_heap_collect_remote(heap);
 	smalloc_heap_release_retired(heap);
@@ -496,6 +496,7 @@ void smalloc_drain_all(void)
 	smalloc_drain_dead_cpus();
 	mutex_unlock(&smalloc_dead_mutex);
 	cpus_read_unlock();
+	smalloc_pools_drain();
 }
 
 /**
@@ -614,6 +615,10 @@ static void smalloc_cpu_arm_idle(struct smalloc_cpu *sc)
  */
 void smalloc_heap_arm_idle(struct smalloc_heap *heap)
 {
+	if (heap->cpu == SMALLOC_POOL_CPU) {
+		smalloc_pool_arm_idle(heap);
+		return;
+	}
 	smalloc_cpu_arm_idle(container_of(heap - heap->ctx, struct smalloc_cpu,
 					  heap[0]));
 }
@@ -787,8 +792,8 @@ long smalloc_check_this_cpu(void *unused)
 /* Set-up and tear-down                                              */
 /* ---------------------------------------------------------------- */
 
-static void smalloc_heap_init(struct smalloc_heap *heap, unsigned int cpu,
-			      enum smalloc_ctx ctx)
+void smalloc_heap_init(struct smalloc_heap *heap, unsigned int cpu,
+		       enum smalloc_ctx ctx)
 {
 	unsigned int i;
 
@@ -872,6 +877,7 @@ void smalloc_heaps_exit(void)
 		WARN_ON_ONCE(delayed_work_pending(&sc->idle_work) ||
 			     delayed_work_pending(&sc->rcu_work));
 	}
+	live += smalloc_pools_exit();
 	large = smalloc_large_abandon_all();
 	if (live || large)
 		pr_warn("unload: %lu objects and %lu large allocations were never freed; their memory is kept, not returned\n",

@@ -94,7 +94,7 @@ static bool smalloc_retire_charge(const struct smalloc_page *page)
 
 /**
  * smalloc_retired_frames_sum - the frames of retired spans, summed over
- * every heap of every possible CPU
+ * every heap of every possible CPU and every node pool
  *
  * For the tests, against smalloc_retired_frames: racy unless nothing
  * retires meanwhile.
@@ -110,6 +110,9 @@ long smalloc_retired_frames_sum(void)
 	for_each_possible_cpu(cpu)
 		for (ctx = 0; ctx < SMALLOC_NR_CTX; ctx++)
 			n += READ_ONCE(per_cpu_ptr(smalloc_cpus, cpu)->heap[ctx].retired_frames);
+	if (smalloc_pools)
+		for (cpu = 0; cpu < nr_node_ids; cpu++)
+			n += READ_ONCE(smalloc_pools[cpu].heap.retired_frames);
 	return n;
 }
 

@@ -55,6 +55,7 @@ static unsigned long smalloc_shrink_count(struct shrinker *shrinker,
 
 	for_each_possible_cpu(cpu)
 		n += smalloc_cpu_retired(cpu);
+	n += smalloc_pools_retired();
 	return n ?: SHRINK_EMPTY;
 }
 
@@ -64,7 +65,13 @@ unsigned long smalloc_shrink_scan(struct shrinker *shrinker,
 	unsigned long freed;
 	unsigned int cpu, self;
 
+	long before = atomic_long_read(&smalloc_nr_pages);
+
 	freed = smalloc_shrink_this_cpu() + smalloc_shrink_dead_cpus();
+	/* The node pools are locked, not per CPU: drained from here. */
+	smalloc_pools_drain();
+	freed += max_t(long, before - atomic_long_read(&smalloc_nr_pages) -
+		       (long)freed, 0);
 	self = get_cpu();
 	for_each_online_cpu(cpu)
 		if (cpu != self && smalloc_cpu_retired(cpu))

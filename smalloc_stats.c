@@ -18,6 +18,7 @@
  *   stats    one "name value" line per counter and gauge
  *   cpus     one line per CPU and context level: pages and counters
  *   classes  one line per size class: pages, blocks, fragmentation
+ *   nodes    one line per node: frames of spans there, CPUs' and pools'
  *   info     smallocinfo's input: versioned tables, one snapshot (below)
  *   drain    write anything: give back every empty page of every CPU
  *   fail_pages  fault injection: the next N page allocations fail
@@ -78,6 +79,14 @@ unsigned long smalloc_stat_sum(enum smalloc_stat item)
 			sum += data_race(sc->heap[ctx].stat[item]);
 		}
 	}
+	if (smalloc_pools) {
+		int node;
+
+		for (node = 0; node < nr_node_ids; node++) {
+			/* Added to under the pool's lock; stale is fine. */
+			sum += data_race(smalloc_pools[node].heap.stat[item]);
+		}
+	}
 	return sum;
 }
 #endif
@@ -100,6 +109,9 @@ struct smalloc_page_sum {
 struct smalloc_snap {
 	struct smalloc_page_sum class[SMALLOC_NR_CLASSES];
 	struct smalloc_page_sum *heap;	/* [cpu * SMALLOC_NR_CTX + ctx] */
+	struct smalloc_page_sum pools;	/* the node pools together */
+	/* Frames of spans per node: [node * 2] CPUs' heaps, [+ 1] pools. */
+	unsigned long *node_frames;
 };
 
 static void smalloc_sum_page(struct smalloc_page_sum *sum,
@@ -128,12 +140,24 @@ static void smalloc_sum_ctx_free(struct smalloc_page_sum *sum,
 	sum->bytes_used -= page->block_size;
 }
 
+/* Where @page's frames are, by node: its first frame's node. */
+static void smalloc_snap_node(struct smalloc_snap *snap,
+			      const struct smalloc_heap *heap,
+			      const struct smalloc_page *page)
+{
+	int node = page_to_nid(virt_to_page(page->start));
+
+	snap->node_frames[node * 2 + (heap->cpu == SMALLOC_POOL_CPU)] +=
+		1UL << page->order;
+}
+
 /* Owner of @heap (or its CPU is dead): add its pages to @snap. */
 static void smalloc_snap_heap(struct smalloc_snap *snap,
 			      struct smalloc_heap *heap)
 {
-	struct smalloc_page_sum *hs = &snap->heap[heap->cpu * SMALLOC_NR_CTX +
-						  heap->ctx];
+	struct smalloc_page_sum *hs = heap->cpu == SMALLOC_POOL_CPU ?
+		&snap->pools :
+		&snap->heap[heap->cpu * SMALLOC_NR_CTX + heap->ctx];
 	struct smalloc_page *page;
 	unsigned int c;
 	void *block;
@@ -150,10 +174,12 @@ static void smalloc_snap_heap(struct smalloc_snap *snap,
 		list_for_each_entry(page, &heap->queue[c], list) {
 			smalloc_sum_page(hs, page);
 			smalloc_sum_page(&snap->class[c], page);
+			smalloc_snap_node(snap, heap, page);
 		}
 		list_for_each_entry(page, &heap->full[c], list) {
 			smalloc_sum_page(hs, page);
 			smalloc_sum_page(&snap->class[c], page);
+			smalloc_snap_node(snap, heap, page);
 		}
 	}
 }
@@ -172,6 +198,12 @@ static long smalloc_snap_this_cpu(void *arg)
 	return 0;
 }
 
+static long smalloc_snap_pool(struct smalloc_heap *heap, void *snap)
+{
+	smalloc_snap_heap(snap, heap);
+	return 0;
+}
+
 static struct smalloc_snap *smalloc_snapshot(void)
 {
 	struct smalloc_snap *snap;
@@ -183,7 +215,11 @@ static struct smalloc_snap *smalloc_snapshot(void)
 		return NULL;
 	snap->heap = kcalloc(nr_cpu_ids * SMALLOC_NR_CTX, sizeof(*snap->heap),
 			     GFP_KERNEL);
-	if (!snap->heap) {
+	snap->node_frames = kcalloc(nr_node_ids * 2, sizeof(*snap->node_frames),
+				    GFP_KERNEL);
+	if (!snap->heap || !snap->node_frames) {
+		kfree(snap->heap);
+		kfree(snap->node_frames);
 		kfree(snap);
 		return NULL;
 	}
@@ -199,11 +235,13 @@ static struct smalloc_snap *smalloc_snapshot(void)
 			smalloc_snap_heap(snap, &sc->heap[ctx]);
 	}
 	cpus_read_unlock();
+	smalloc_pools_call(smalloc_snap_pool, snap);
 	return snap;
 }
 
 static void smalloc_snap_free(struct smalloc_snap *snap)
 {
+	kfree(snap->node_frames);
 	kfree(snap->heap);
 	kfree(snap);
 }
@@ -324,6 +362,30 @@ static int classes_show(struct seq_file *m, void *v)
 DEFINE_SHOW_ATTRIBUTE(classes);
 
 /*
+ * One line per online node: the 4 KiB frames of spans on it held by the
+ * CPUs' heaps and by the node pools (smalloc_node.c), and the pool's
+ * blocks in use and remote frees not yet collected.
+ */
+static int nodes_show(struct seq_file *m, void *v)
+{
+	struct smalloc_snap *snap = smalloc_snapshot();
+	int node;
+
+	if (!snap)
+		return -ENOMEM;
+	seq_printf(m, "%-5s %10s %10s\n", "node", "cpu_pages", "pool_pages");
+	for_each_online_node(node)
+		seq_printf(m, "%-5d %10lu %10lu\n", node,
+			   snap->node_frames[node * 2],
+			   snap->node_frames[node * 2 + 1]);
+	seq_printf(m, "pools: %lu spans, %lu used, %lu remote\n",
+		   snap->pools.spans, snap->pools.used, snap->pools.remote);
+	smalloc_snap_free(snap);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(nodes);
+
+/*
  * "info": what tools/smalloc/smallocinfo reads, from one snapshot.  The
  * first line names the format and its version; then tables separated by
  * an empty line, each a header line of column names and rows of numbers
@@ -428,6 +490,8 @@ void smalloc_debugfs_init(void)
 			    &cpus_fops);
 	debugfs_create_file("classes", 0444, smalloc_debugfs_dir, NULL,
 			    &classes_fops);
+	debugfs_create_file("nodes", 0444, smalloc_debugfs_dir, NULL,
+			    &nodes_fops);
 	debugfs_create_file("info", 0444, smalloc_debugfs_dir, NULL,
 			    &info_fops);
 	debugfs_create_file("drain", 0200, smalloc_debugfs_dir, NULL,

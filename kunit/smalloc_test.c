@@ -1054,6 +1054,92 @@ static void retired_pages_stay_within_the_global_budget(struct kunit *test)
 	expect_all_heaps_consistent(test);
 }
 
+/* ---------------------------------------------------------------- */
+/* NUMA: smalloc_node() for every node                               */
+/* ---------------------------------------------------------------- */
+
+static long check_pool(struct smalloc_heap *heap, void *arg)
+{
+	return smalloc_heap_check(heap);
+}
+
+static long pool_pages(struct smalloc_heap *heap, void *arg)
+{
+	*(unsigned long *)arg += heap->nr_pages;
+	return 0;
+}
+
+/*
+ * smalloc_node() serves every online node from spans on that node: the
+ * caller's own node from its CPU's heap, any other from that node's pool,
+ * never from kmalloc.  Frees from the owner's CPU, another CPU and a
+ * softirq all go home (remote frees into the pool's pages), the pools stay
+ * consistent, and a drain gives every pool page back.
+ */
+static void smalloc_node_places_every_block_on_its_node(struct kunit *test)
+{
+	static const size_t sizes[] = { 8, 64, 256, 1000, 4096, 8192 };
+	const unsigned int per = 40;
+	unsigned long foreign = smalloc_stat_sum(SMALLOC_FOREIGN_FREE);
+	unsigned long pages = 0;
+	struct ctx_call *c;
+	void **objs;
+	unsigned int i, k, n = 0, o;
+	int node, here;
+
+	if (num_online_nodes() < 2)
+		kunit_skip(test, "needs two online NUMA nodes");
+	o = other_cpu(test, 0);
+	pin_to(test, 0);
+	here = numa_mem_id();
+	objs = kunit_kcalloc(test, nr_node_ids * ARRAY_SIZE(sizes) * per,
+			     sizeof(void *), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	for_each_online_node(node) {
+		for (k = 0; k < ARRAY_SIZE(sizes); k++) {
+			for (i = 0; i < per; i++) {
+				void *p = smalloc_node(sizes[k], GFP_KERNEL, node);
+				struct smalloc_page *page;
+
+				KUNIT_ASSERT_NOT_NULL(test, p);
+				page = smalloc_ptr_to_page(p);
+				/* smalloc's, not a kmalloc fallback. */
+				KUNIT_ASSERT_NOT_NULL(test, page);
+				KUNIT_EXPECT_EQ_MSG(test, page_to_nid(virt_to_page(p)),
+						    node, "size %zu", sizes[k]);
+				if (node == here)
+					KUNIT_EXPECT_PTR_EQ(test, page->heap, task_heap(0));
+				else
+					KUNIT_EXPECT_EQ(test, page->heap->cpu,
+							SMALLOC_POOL_CPU);
+				memset(p, 0x5a, sizes[k]);
+				objs[n++] = p;
+			}
+		}
+	}
+	KUNIT_EXPECT_EQ(test, smalloc_pools_call(check_pool, NULL), 0);
+	smalloc_pools_call(pool_pages, &pages);
+	KUNIT_EXPECT_GT(test, pages, 0);
+
+	/* A third freed here, a third on another CPU, a third in softirq. */
+	c = ctx_call_new(test, 0);
+	c->objs = objs + 2 * (n / 3);
+	c->nr = n - 2 * (n / 3);
+	free_on(o, objs + n / 3, n / 3);
+	for (i = 0; i < n / 3; i++)
+		sfree(objs[i]);
+	ctx_run(test, c, false, SMALLOC_CTX_SOFTIRQ);
+	KUNIT_EXPECT_EQ(test, smalloc_pools_call(check_pool, NULL), 0);
+	if (IS_ENABLED(CONFIG_SMALLOC_STATS))
+		KUNIT_EXPECT_EQ(test, smalloc_stat_sum(SMALLOC_FOREIGN_FREE), foreign);
+
+	smalloc_drain();
+	pages = 0;
+	smalloc_pools_call(pool_pages, &pages);
+	KUNIT_EXPECT_EQ(test, pages, 0);
+	expect_all_heaps_consistent(test);
+}
+
 /* smemdup(), sstrdup(), sstrndup(), srealloc_array(), the _node forms. */
 static void dup_and_node_helpers_follow_kmalloc(struct kunit *test)
 {
@@ -2706,6 +2792,7 @@ static struct kunit_case smalloc_test_cases[] = {
 	KUNIT_CASE(ctx_free_block_is_free_and_collected),
 	KUNIT_CASE(ctx_emptied_pages_are_bounded),
 	KUNIT_CASE(retired_pages_stay_within_the_global_budget),
+	KUNIT_CASE(smalloc_node_places_every_block_on_its_node),
 	KUNIT_CASE(churn_keeps_canaries_every_class),
 	KUNIT_CASE(zeroing_after_dirty_free),
 	KUNIT_CASE(dup_and_node_helpers_follow_kmalloc),

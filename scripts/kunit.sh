@@ -13,7 +13,8 @@
 # KUNIT_VARIANT picks the kernel, each with a build directory of its own:
 #
 #   kasan  (default) kunit/.kunitconfig: KASAN, lockdep, DEBUG_ATOMIC_SLEEP,
-#          DEBUG_PREEMPT, DEBUG_LIST; $SMALLOC_CACHE/kunit-build
+#          DEBUG_PREEMPT, DEBUG_LIST, and two NUMA nodes (numa=fake=2);
+#          $SMALLOC_CACHE/kunit-build
 #   kcsan  kunit/kcsan.kunitconfig: KCSAN (strict) and kmemleak;
 #          $SMALLOC_CACHE/kunit-kcsan-build.  The guest goes on from the
 #          suites to an initramfs (kunit/qemu_initrd.py,
@@ -45,6 +46,9 @@ kasan)
 	# suites did not ask for (kunit/smalloc_kasan_expect.h) fails the
 	# case it happens in, and the console check names it.
 	kunit_args+=(--kernel_args kasan_multi_shot)
+	# Two NUMA nodes (CONFIG_NUMA_EMU), CPUs spread over them: the
+	# node pools' cases run here.
+	kunit_args+=(--kernel_args numa=fake=2)
 	;;
 kcsan)
 	kunitconfig=$repo/kunit/kcsan.kunitconfig

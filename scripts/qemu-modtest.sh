@@ -112,12 +112,18 @@ cmdline="console=ttyS0 panic=-1 oops=panic printk.time=1 softlockup_panic=1"
 cmdline+=" sysctl.kernel.panic_on_rcu_stall=1 hung_task_panic=1"
 cmdline+="${append:+ $append}"
 # Single-threaded TCG: see scripts/kunit.sh.
+# Two NUMA nodes of two CPUs and 512 MiB each: smalloc_node()'s node
+# pools and the placement check (smalloc_modtest's numa part) need them.
 qemu=(qemu-system-x86_64 -accel tcg,thread=single -cpu max -smp 4 -m 1024
+      -object memory-backend-ram,id=m0,size=512M
+      -object memory-backend-ram,id=m1,size=512M
+      -numa node,nodeid=0,cpus=0-1,memdev=m0
+      -numa node,nodeid=1,cpus=2-3,memdev=m1
       -nographic -no-reboot -nic none
       -kernel "$vmlinuz" -initrd "$work/initramfs.cpio.gz"
       -append "$cmdline")
 
-echo "qemu-modtest: booting $kver (TCG, 4 CPUs, timeout ${timeout_s}s), mode $mode"
+echo "qemu-modtest: booting $kver (TCG, 4 CPUs on 2 NUMA nodes, timeout ${timeout_s}s), mode $mode"
 echo "qemu-modtest: kernel command line: $cmdline"
 echo "qemu-modtest: console log: $log"
 qemu_run "$log" "$timeout_s" "$banner" "$verbose" "${qemu[@]}"

@@ -152,11 +152,18 @@ si_is() {
 	expect "smallocinfo: $1 $2 = $3" [ "$2" = "$3" ]
 }
 
+# pool_pages: the frames of the node pools' spans (smalloc_node() for
+# another node), which no CPU's row shows: the nodes file's third column.
+pool_pages() {
+	awk '$1 ~ /^[0-9]+$/ { s += $3 } END { print s + 0 }' "$dbg/nodes"
+}
+
 # si_agrees: smallocinfo's totals and tables agree with the raw debugfs
 # files read just before (nothing runs, so the snapshots agree).
 si_agrees() {
 	used=$(stat_of blocks_used)
 	spans_pages=$(col_sum "$dbg/classes" pages)
+	pools=$(pool_pages)
 	expect "smallocinfo runs (exit status 0)" si_run
 	si_is "objects used (blocks_used)" "$(si_total "Objects used")" "$used"
 	si_is "objects carved (classes capacity)" "$(si_total "Objects carved")" \
@@ -177,7 +184,8 @@ si_agrees() {
 		"$(col_sum "$dbg/cpus" remote)"
 	si_is "CONTEXT rows' USED (cpus used)" "$(si_col CONTEXT USED)" \
 		"$(col_sum "$dbg/cpus" used)"
-	si_is "CONTEXT rows' PAGES (classes pages)" "$(si_col CONTEXT PAGES)" "$spans_pages"
+	si_is "CONTEXT rows' PAGES + node pools' (classes pages)" \
+		"$(($(si_col CONTEXT PAGES) + pools))" "$spans_pages"
 }
 
 ncpus=$(grep -c '^processor' /proc/cpuinfo)
@@ -266,6 +274,12 @@ if [ "$mode" = check ]; then
 	expect "the guest has at least 2 CPUs ($ncpus)" [ "$ncpus" -ge 2 ]
 	expect "the cross-CPU part ran on all $ncpus CPUs" \
 		klog_has "smalloc_modtest: PASS.*cross-CPU on $ncpus CPUs"
+	nnodes=$(ls -d /sys/devices/system/node/node[0-9]* 2>/dev/null | wc -l)
+	expect "the guest has 2 NUMA nodes ($nnodes)" [ "$nnodes" -eq 2 ]
+	expect "smalloc_node() placed every block on its node, on both nodes" \
+		klog_has "smalloc_modtest: numa: 2 nodes, .* every one on the node asked for"
+	expect "$dbg/nodes lists both nodes" \
+		[ "$(grep -c '^[01] ' "$dbg/nodes")" -eq 2 ]
 fi
 expect "rmmod smalloc_modtest" rmmod smalloc_modtest
 
@@ -425,8 +439,8 @@ awk 'NR == 1 || $3 > 0 || $8 > 0 || $11 > 0' "$dbg/cpus" | show
 used=$(stat_of blocks_used)
 expect "no block is left in use after the client (blocks_used ${used:-?})" \
 	[ "${used:-1}" -eq 0 ]
-expect "the cpus table's pages add up to pages_held" \
-	[ "$(col_sum "$dbg/cpus" pages)" -eq "$(stat_of pages_held)" ]
+expect "the cpus table's pages and the node pools' add up to pages_held" \
+	[ "$(($(col_sum "$dbg/cpus" pages) + $(pool_pages)))" -eq "$(stat_of pages_held)" ]
 expect "the classes table's pages add up to pages_held" \
 	[ "$(col_sum "$dbg/classes" pages)" -eq "$(stat_of pages_held)" ]
 section "smallocinfo (tools/smalloc): what the client left behind"

@@ -1061,13 +1061,111 @@ static noinline int smt_trace_workload(unsigned int n)
 }
 
 /* ---------------------------------------------------------------- */
+/* NUMA placement                                                    */
+/* ---------------------------------------------------------------- */
+
+#define SMT_NUMA_PER	64	/* objects per node and size */
+
+static const size_t smt_numa_sizes[] = { 16, 64, 256, 1000, 4096, 8192 };
+
+struct smt_numa {
+	void **objs;
+	unsigned int nr;
+	unsigned int misplaced;
+};
+
+/* Allocate SMT_NUMA_PER objects of each size on every node from here. */
+static long smt_numa_alloc(void *arg)
+{
+	struct smt_numa *a = arg;
+	unsigned int k, i;
+	int node;
+
+	for_each_online_node(node) {
+		for (k = 0; k < ARRAY_SIZE(smt_numa_sizes); k++) {
+			for (i = 0; i < SMT_NUMA_PER; i++) {
+				void *p = smalloc_node(smt_numa_sizes[k],
+						       GFP_KERNEL, node);
+
+				if (!p)
+					return -ENOMEM;
+				memset(p, 0xa5, smt_numa_sizes[k]);
+				if (page_to_nid(virt_to_page(p)) != node)
+					a->misplaced++;
+				a->objs[a->nr++] = p;
+			}
+		}
+	}
+	return 0;
+}
+
+static long smt_numa_free(void *arg)
+{
+	struct smt_numa *a = arg;
+	unsigned int i;
+
+	for (i = 0; i < a->nr; i++)
+		sfree(a->objs[i]);
+	a->nr = 0;
+	return 0;
+}
+
+/*
+ * smalloc_node() for every online node, from the first CPU of each node:
+ * every block must be on the node asked for (page_to_nid()); the blocks
+ * are freed on the first CPU of another node, so they go home remotely.
+ * The guest checks that nothing is left once smalloc is drained.
+ */
+static int smt_numa(unsigned int *nr_nodes)
+{
+	unsigned int total = 0, nodes = num_online_nodes();
+	struct smt_numa a = { };
+	int node, ret = 0;
+
+	*nr_nodes = nodes;
+	a.objs = kvcalloc(nodes * ARRAY_SIZE(smt_numa_sizes) * SMT_NUMA_PER,
+			  sizeof(*a.objs), GFP_KERNEL);
+	if (!a.objs)
+		return smt_fail(-ENOMEM, "no memory for the NUMA table");
+	cpus_read_lock();
+	for_each_online_node(node) {
+		unsigned int cpu = cpumask_first_and(cpumask_of_node(node),
+						     cpu_online_mask), other;
+
+		if (cpu >= nr_cpu_ids)
+			continue;	/* a node without CPUs */
+		for_each_online_cpu(other)
+			if (cpu_to_node(other) != node)
+				break;
+		if (other >= nr_cpu_ids)
+			other = cpu;
+		ret = work_on_cpu(cpu, smt_numa_alloc, &a);
+		total += a.nr;
+		work_on_cpu(other, smt_numa_free, &a);
+		if (ret) {
+			ret = smt_fail(ret, "numa: smalloc_node() failed on CPU %u", cpu);
+			break;
+		}
+	}
+	cpus_read_unlock();
+	kvfree(a.objs);
+	if (!ret && a.misplaced)
+		ret = smt_fail(-EINVAL, "numa: %u of %u blocks not on the node asked for",
+			       a.misplaced, total);
+	if (!ret)
+		pr_info("numa: %u nodes, %u blocks, every one on the node asked for\n",
+			nodes, total);
+	return ret;
+}
+
+/* ---------------------------------------------------------------- */
 /* Module life                                                       */
 /* ---------------------------------------------------------------- */
 
 static int __init smt_init(void)
 {
+	unsigned int i, nr_cpus = 0, nr_nodes = 0;
 	ktime_t start = ktime_get();
-	unsigned int i, nr_cpus = 0;
 	int ret;
 
 	if (soak)
@@ -1094,9 +1192,12 @@ static int __init smt_init(void)
 	ret = smt_cross_cpu(&nr_cpus);
 	if (ret)
 		return ret;
+	ret = smt_numa(&nr_nodes);
+	if (ret)
+		return ret;
 
-	pr_info("PASS %zu sizes x %u objects, zeroing, srealloc, edge cases, cross-CPU on %u CPUs x %u objects, %lld ms\n",
-		ARRAY_SIZE(smt_sizes), nr_objs, nr_cpus, nr_xcpu_objs,
+	pr_info("PASS %zu sizes x %u objects, zeroing, srealloc, edge cases, cross-CPU on %u CPUs x %u objects, NUMA on %u nodes, %lld ms\n",
+		ARRAY_SIZE(smt_sizes), nr_objs, nr_cpus, nr_xcpu_objs, nr_nodes,
 		ktime_ms_delta(ktime_get(), start));
 
 	/* Deliberately lost: smalloc's unload must report and return them. */

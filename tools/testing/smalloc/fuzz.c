@@ -181,7 +181,8 @@ static void slot_alloc(struct slot *s, int ctx)
 	}
 	switch ((how >> 2) % 6) {
 	case 0:
-		p = smalloc_node(size, gfp, (how & 64) ? 0 : NUMA_NO_NODE);
+		/* Either node: the other one's is its pool (smalloc_node.c). */
+		p = smalloc_node(size, gfp, (how & 64) ? how >> 7 : NUMA_NO_NODE);
 		break;
 	case 1:
 		p = scalloc(size / 4 + 1, 4, gfp);
@@ -365,6 +366,11 @@ static unsigned long heap_frames(struct smalloc_heap *heap)
 	return n;
 }
 
+static long check_pool(struct smalloc_heap *heap, void *arg)
+{
+	return smalloc_heap_check(heap);
+}
+
 /* The global retire budget: kept, and the sum of what the heaps hold. */
 static void check_retire_budget(void)
 {
@@ -380,6 +386,7 @@ static void check_everything(void)
 
 	for_each_possible_cpu(cpu)
 		check(work_on_cpu(cpu, smalloc_check_this_cpu, NULL) == 0);
+	check(smalloc_pools_call(check_pool, NULL) == 0);
 	check_retire_budget();
 	check(atomic_long_read(&smalloc_nr_pages) == READ_ONCE(harness_pages_out));
 	check(READ_ONCE(harness_warnings) == 0);

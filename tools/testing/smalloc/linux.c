@@ -769,6 +769,30 @@ static void harness_buddy_add(unsigned long pfn, unsigned int order)
 
 gfp_t harness_last_page_gfp;
 
+int page_to_nid(const struct page *page)
+{
+	return page_to_pfn((struct page *)page) >= harness_nr_pages / 2;
+}
+
+/* A free block of @order or more on node @nid, off its list; its order. */
+static struct page *harness_buddy_take(unsigned int order, int nid,
+				       unsigned int *op)
+{
+	struct page *page;
+	unsigned int o;
+
+	for (o = order; o <= MAX_PAGE_ORDER; o++) {
+		list_for_each_entry(page, &harness_free_area[o], lru) {
+			if (page_to_nid(page) != nid)
+				continue;
+			list_del(&page->lru);
+			*op = o;
+			return page;
+		}
+	}
+	return NULL;
+}
+
 struct page *alloc_pages_node(int nid, gfp_t gfp, unsigned int order)
 {
 	struct page *page = NULL;
@@ -781,15 +805,12 @@ struct page *alloc_pages_node(int nid, gfp_t gfp, unsigned int order)
 	if (order > MAX_PAGE_ORDER || harness_should_fail(&harness_fail_page_allocs))
 		return NULL;
 
+	if (nid == NUMA_NO_NODE)
+		nid = numa_mem_id();
 	pthread_mutex_lock(&harness_zone_lock);
-	for (o = order; o <= MAX_PAGE_ORDER; o++) {
-		if (!list_empty(&harness_free_area[o])) {
-			page = list_first_entry(&harness_free_area[o],
-						struct page, lru);
-			list_del(&page->lru);
-			break;
-		}
-	}
+	page = harness_buddy_take(order, nid, &o);
+	if (!page && !(gfp & __GFP_THISNODE))
+		page = harness_buddy_take(order, !nid, &o);
 	if (!page) {
 		pthread_mutex_unlock(&harness_zone_lock);
 		return NULL;

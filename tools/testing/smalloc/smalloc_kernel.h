@@ -978,7 +978,7 @@ extern __thread unsigned long harness_cpu_off;
 #define ARCH_KMALLOC_MINALIGN	__alignof__(unsigned long long)
 #define KMALLOC_MAX_CACHE_SIZE	(2 * PAGE_SIZE)
 #define NUMA_NO_NODE		(-1)
-#define MAX_NUMNODES		1
+#define MAX_NUMNODES		2
 
 /* The arena's base: what the direct map's start is to the kernel. */
 extern unsigned long harness_page_offset;
@@ -1137,7 +1137,16 @@ void __free_pages(struct page *page, unsigned int order);
 #define alloc_page(gfp)		alloc_pages(gfp, 0)
 #define __free_page(page)	__free_pages(page, 0)
 
-#define for_each_online_node(nid) for ((nid) = 0; (nid) < 1; (nid)++)
+/*
+ * Two NUMA nodes: the arena's lower half is node 0, its upper half node
+ * 1; the lower half of the CPUs are node 0's.  alloc_pages_node() takes
+ * pages of the node asked for (of the CPU's for NUMA_NO_NODE) if it has
+ * any free, of the other one unless __GFP_THISNODE says not to.
+ */
+#define nr_node_ids		MAX_NUMNODES
+#define node_online(nid)	((unsigned int)(nid) < MAX_NUMNODES)
+#define num_online_nodes()	MAX_NUMNODES
+#define for_each_online_node(nid) for ((nid) = 0; (nid) < MAX_NUMNODES; (nid)++)
 static inline unsigned long node_end_pfn(int nid)
 {
 	return harness_nr_pages;
@@ -1145,9 +1154,10 @@ static inline unsigned long node_end_pfn(int nid)
 
 static inline int numa_mem_id(void)
 {
-	return 0;
+	return harness_cpu >= nr_cpu_ids / 2;
 }
 #define numa_node_id()		numa_mem_id()
+int page_to_nid(const struct page *page);
 
 /* kmalloc for foreign objects: every live one is known. */
 void *kmalloc(size_t size, gfp_t gfp) __malloc;
@@ -1360,6 +1370,10 @@ struct delayed_work {
 
 struct workqueue_struct;
 extern struct workqueue_struct *system_wq;
+#define system_unbound_wq	system_wq
+/* Unbound: CPU 0's kworker, or any online CPU's if it is offline. */
+#define queue_delayed_work(wq, dw, delay) \
+	queue_delayed_work_on(0, wq, dw, delay)
 
 #define INIT_WORK(w, f)		do { (w)->func = (f); } while (0)
 #define INIT_DELAYED_WORK(dw, f) do {					\

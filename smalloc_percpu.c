@@ -407,7 +407,11 @@ static void smalloc_heap_idle(struct smalloc_heap *heap)
  * Run @fn on every heap of the current CPU from task context, excluding
  * each context level in turn: disabled preemption owns the task heap,
  * disabled bottom halves the softirq heap, disabled interrupts the hardirq
- * heap.  The NMI heap cannot be excluded, and need not be: it never holds
+ * heap.  Preemption stays disabled throughout, and the softirq heap needs
+ * it too: local_bh_disable() does not count in PREEMPT_MASK, so a hardirq
+ * that interrupted a drain with only bottom halves off would find
+ * smalloc_lower_levels_get() true and free locally into the softirq heap
+ * under the drain's feet.  The NMI heap cannot be excluded, and need not be: it never holds
  * a page or an RCU batch (NMI allocations are refused, NMI frees are
  * remote or deferred to an irq_work), so @fn finds nothing to touch there
  * that an NMI could be touching.

@@ -135,8 +135,13 @@ int smalloc_classes_init(void);
  * check: sfree() frees only a block whose byte is 1.  The owner sets it
  * when it pops the block and clears it with a plain store when the block
  * comes back locally; a remote free clears it with xchg and pushes only
- * if it took the 1 (smalloc_free_foreign()).  Bytes, not bits: the owner's
- * plain stores and a remote xchg never share a read-modify-write.
+ * if it took the 1 (smalloc_free_foreign()).  A free from another context
+ * level of the owner's CPU clears it as the owner would: with a plain
+ * store when it frees locally, with cmpxchg_local() when it pushes onto
+ * ctx_free; neither is atomic against a free of the same block from
+ * another CPU at the same instant, as the owner's own free is not.
+ * Bytes, not bits: the owner's plain stores and a remote xchg never share
+ * a read-modify-write.
  */
 struct smalloc_page {
 	void *free;			/* owner */

@@ -55,7 +55,10 @@
  *    or push onto the heap's ctx_free with cmpxchg_local();
  *  - drains from task context on the heap's own CPU, which exclude the
  *    heap's level first (preempt_disable, local_bh_disable or
- *    local_irq_save: see smalloc_drain_this_cpu());
+ *    local_irq_save: see smalloc_drain_this_cpu()), always with
+ *    preemption disabled as well: local_bh_disable() alone keeps
+ *    softirqs out, but not a hardirq's free into the softirq heap
+ *    (smalloc_lower_levels_get() counts only preempt_disable());
  *  - the CPU-dead callback and module unload, when nothing can run the
  *    heap's CPU or use smalloc at all.
  *

@@ -407,7 +407,11 @@ void smalloc_heap_idle(struct smalloc_heap *heap)
  * Run @fn on every heap of the current CPU from task context, excluding
  * each context level in turn: disabled preemption owns the task heap,
  * disabled bottom halves the softirq heap, disabled interrupts the hardirq
- * heap.  The NMI heap cannot be excluded, and need not be: it never holds
+ * heap.  Preemption stays disabled throughout, and the softirq heap needs
+ * it too: local_bh_disable() does not count in PREEMPT_MASK, so a hardirq
+ * that interrupted a drain with only bottom halves off would find
+ * smalloc_lower_levels_get() true and free locally into the softirq heap
+ * under the drain's feet.  The NMI heap cannot be excluded, and need not be: it never holds
  * a page or an RCU batch (NMI allocations are refused, NMI frees are
  * remote or deferred to an irq_work), so @fn finds nothing to touch there
  * that an NMI could be touching.
@@ -686,19 +690,25 @@ int smalloc_heap_check(struct smalloc_heap *heap)
 {
 	unsigned int nr_retired[SMALLOC_NR_CLASSES] = { };
 	unsigned int flagged = 0, listed = 0;
-	unsigned long pages = 0, frames = 0;
+	unsigned long pages = 0, frames = 0, nr_ctx = 0;
 	struct smalloc_page *page;
 	unsigned int c, w;
 	void *block;
 	int err = 0;
 
-	/* What higher levels freed here: blocks of its pages, not live. */
+	/*
+	 * What higher levels freed here: blocks of its pages, not live, and
+	 * no more than its pages can hold (a cycle is reported, not walked
+	 * for ever, as smalloc_list_check() does for a page's lists).
+	 */
 	for (block = READ_ONCE(heap->ctx_free); block && !err;) {
 		page = smalloc_ptr_to_page(block);
 		if (!page || page->heap != heap ||
 		    !smalloc_block_valid(page, block) ||
 		    page->live[smalloc_block_number(page, block)])
 			err = -EFAULT;
+		else if (++nr_ctx > heap->nr_pages * (SMALLOC_MAX_BLOCKS + 1))
+			err = -ELOOP;
 		else
 			block = smalloc_block_next(page, block);
 	}

@@ -52,8 +52,11 @@
  *    preempt-disabled section (smalloc_lower_levels_get(): every owner
  *    access to a heap is under preempt_disable() or with interrupts off)
  *    knows that no lower level is in its heap, nor can enter it before
- *    the free returns, and frees locally too.  Timers, RCU callbacks and
- *    softirqs run from ksoftirqd mostly find it so;
+ *    the free returns, and frees locally too.  Softirqs run by ksoftirqd,
+ *    and interrupts that came while a task ran preemptible, find it so;
+ *    softirqs run from local_bh_enable() (which keeps one count of
+ *    preemption across them) and whatever interrupts the idle loop
+ *    (preemption disabled) never do;
  *  - else the owner may be half-way through its lists.  The freer takes
  *    the live byte with cmpxchg_local(), which no context of the CPU can
  *    cut in two (the owner's own free is no safer against a free of the

@@ -8,7 +8,9 @@
  * collection by the owners.  Around them, on the same CPUs, run what the
  * kernel would run there: a hardirq handler (CPU 0) and a softirq handler
  * (CPU 1) allocating GFP_ATOMIC and sending their objects to the task
- * threads; the idle work every few milliseconds; and a control thread
+ * threads, and freeing what the task threads send them (from the task of
+ * their own CPU, frees into a lower level's heap of the same CPU: locally
+ * or onto its ctx_free, see smalloc_remote.c); the idle work every few milliseconds; and a control thread
  * that drains every CPU, calls the shrinker, reads debugfs and takes CPU 3
  * offline and back.  Under the harness's checked model each of those
  * holds exactly the exclusion the kernel gives it, so a heap touched
@@ -45,6 +47,19 @@ struct worker {
 };
 
 static struct worker workers[NR_TASKS];
+
+struct handler {
+	pthread_t thread;
+	unsigned int cpu;
+	enum harness_ctx ctx;
+	unsigned long runs, frees;
+	struct llist_head inbox;	/* task objects it frees */
+};
+
+static struct handler handlers[2] = {
+	{ .cpu = 0, .ctx = HARNESS_CTX_HARDIRQ },
+	{ .cpu = 1, .ctx = HARNESS_CTX_SOFTIRQ },
+};
 static int stop;			/* atomic */
 static unsigned long bad_total;		/* atomic */
 
@@ -107,6 +122,16 @@ static void send(struct obj *o)
 	llist_add(&o->node, &workers[harness_random() % NR_TASKS].inbox);
 }
 
+/*
+ * To a handler, which frees it at its level: from a task of the same CPU
+ * a free into a lower level's heap of that CPU (smalloc_remote.c), from
+ * the others a remote one.
+ */
+static void send_to_handler(struct obj *o)
+{
+	llist_add(&o->node, &handlers[harness_random() % 2].inbox);
+}
+
 static void drain_inbox(struct worker *w)
 {
 	struct llist_node *n = llist_del_all(&w->inbox);
@@ -130,7 +155,9 @@ static void *task_fn(void *arg)
 			struct obj *o;
 
 			if (w->keep[slot]) {
-				if (harness_random() & 1) {
+				if (harness_random() % 4 == 0) {
+					send_to_handler(w->keep[slot]);
+				} else if (harness_random() & 1) {
 					send(w->keep[slot]);
 				} else if (harness_random() % 8 == 0) {
 					o = srealloc(w->keep[slot],
@@ -163,14 +190,23 @@ static void *task_fn(void *arg)
 	return NULL;
 }
 
-struct handler {
-	pthread_t thread;
-	unsigned int cpu;
-	enum harness_ctx ctx;
-	unsigned long runs;
-};
 
-/* An interrupt handler: every 200us, a few GFP_ATOMIC objects sent on. */
+/* Free what tasks sent @h, at its level. */
+static void handler_drain(struct handler *h)
+{
+	struct llist_node *n = llist_del_all(&h->inbox);
+	struct obj *o, *t;
+
+	llist_for_each_entry_safe(o, t, n, node) {
+		obj_free(o);
+		h->frees++;
+	}
+}
+
+/*
+ * An interrupt handler: every 200us, a few GFP_ATOMIC objects sent on,
+ * and the task objects sent to it freed.
+ */
 static void *handler_fn(void *arg)
 {
 	struct handler *h = arg;
@@ -186,6 +222,7 @@ static void *handler_fn(void *arg)
 			if (o)
 				send(o);
 		}
+		handler_drain(h);
 		harness_exit_ctx();
 		h->runs++;
 		nanosleep(&ts, NULL);
@@ -216,10 +253,6 @@ static double now(void)
 int main(int argc, char **argv)
 {
 	double secs = argc > 1 ? atof(argv[1]) : 8, t0;
-	struct handler handlers[2] = {
-		{ .cpu = 0, .ctx = HARNESS_CTX_HARDIRQ },
-		{ .cpu = 1, .ctx = HARNESS_CTX_SOFTIRQ },
-	};
 	unsigned long allocs = 0, remote = 0, rounds = 0, offlines = 0;
 	char *stats = malloc(65536);
 	int i, failed = 0;
@@ -237,6 +270,8 @@ int main(int argc, char **argv)
 		workers[i].cpu = i;
 		init_llist_head(&workers[i].inbox);
 	}
+	for (i = 0; i < 2; i++)
+		init_llist_head(&handlers[i].inbox);
 	for (i = 0; i < NR_TASKS; i++)
 		pthread_create(&workers[i].thread, NULL, task_fn, &workers[i]);
 	for (i = 0; i < 2; i++)
@@ -270,6 +305,13 @@ int main(int argc, char **argv)
 		pthread_join(handlers[i].thread, NULL);
 	for (i = 0; i < NR_TASKS; i++)
 		pthread_join(workers[i].thread, NULL);
+	for (i = 0; i < 2; i++) {
+		harness_set_cpu(handlers[i].cpu);
+		harness_enter_ctx(handlers[i].ctx);
+		handler_drain(&handlers[i]);
+		harness_exit_ctx();
+		harness_set_cpu(-1);
+	}
 	for (i = 0; i < NR_TASKS; i++) {
 		drain_inbox(&workers[i]);
 		allocs += workers[i].allocs;
@@ -279,10 +321,12 @@ int main(int argc, char **argv)
 	err = check_all();
 	WRITE_ONCE(smalloc_idle_drain_ms, 0);
 	smalloc_drain_all();
-	printf("stress: %.1fs, %lu task allocations, %lu freed by another thread, hardirq %lu softirq %lu runs, %lu offlines; remote frees %lu, delayed %lu, collected %lu\n",
+	printf("stress: %.1fs, %lu task allocations, %lu freed by another thread, hardirq %lu softirq %lu runs (%lu and %lu task objects freed), %lu offlines; remote frees %lu, delayed %lu, ctx %lu, collected %lu\n",
 	       now() - t0, allocs, remote, handlers[0].runs, handlers[1].runs,
+	       handlers[0].frees, handlers[1].frees,
 	       offlines, smalloc_stat_sum(SMALLOC_FREE_REMOTE),
 	       smalloc_stat_sum(SMALLOC_FREE_DELAYED),
+	       smalloc_stat_sum(SMALLOC_FREE_CTX),
 	       smalloc_stat_sum(SMALLOC_REMOTE_COLLECTED));
 	if (err) {
 		printf("stress: heap check failed: %ld\n", err);

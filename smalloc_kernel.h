@@ -124,19 +124,24 @@ smalloc_shrinker_create(const char *name,
 
 /*
  * Was the code this context interrupted on this CPU (every lower context
- * level) outside any preempt-disabled section?  The caller holds one
- * preempt_disable() of its own (smalloc_heap_get()).  Every owner access
- * to a heap is under preempt_disable() or with interrupts off (see
- * smalloc_main.c), so then no lower level of this CPU is inside its heap,
- * and none can enter it before the caller returns: the caller may use
- * those heaps until smalloc_lower_levels_put().  Without
+ * level) outside any preempt-disabled or bottom-half-disabled section?
+ * The caller holds one preempt_disable() of its own (smalloc_heap_get()).
+ * Every owner access to a heap is under preempt_disable() or with
+ * interrupts off (see smalloc_main.c), so then no lower level of this CPU
+ * is inside its heap, and none can enter it before the caller returns:
+ * the caller may use those heaps until smalloc_lower_levels_put().  A
+ * local_bh_disable() count (softirq bits other than the serving one)
+ * answers no as well, so that code which owned the softirq heap with
+ * bottom halves off alone would still be safe.  Without
  * CONFIG_PREEMPT_COUNT, preempt_disable() counts nothing and the answer
  * is always no.
  */
+#define SMALLOC_LOWER_BUSY	(PREEMPT_MASK | (SOFTIRQ_MASK & ~SOFTIRQ_OFFSET))
+
 static __always_inline bool smalloc_lower_levels_get(void)
 {
 	return IS_ENABLED(CONFIG_PREEMPT_COUNT) &&
-	       (preempt_count() & PREEMPT_MASK) == 1;
+	       (preempt_count() & SMALLOC_LOWER_BUSY) == 1;
 }
 
 static __always_inline void smalloc_lower_levels_put(void)

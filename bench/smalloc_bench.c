@@ -73,6 +73,12 @@
  *            16 and 64 objects of 64 and 256 bytes; per object
  *   rcu      sfree_rcu() against kfree_rcu() of 64-byte objects, 1000 and
  *            10000 between barriers; only the free calls are timed
+ *   scale    the same burst on 1, 2, 4, 8 and 16 CPUs at once (as many as
+ *            are online): each allocates 20000 objects of 64 bytes, then
+ *            frees them; pages_peak is what the page allocator is short
+ *            of once all are freed (the first run's, as mem-after-free,
+ *            but without smalloc_drain()): what each allocator keeps
+ *            beyond live objects as CPUs grow
  *   ctx      the same CPU, another context: 64-byte objects allocated in
  *            softirq and freed in task context (ctx-softirq-to-task, as
  *            network receive and its reader) or the other way round
@@ -161,6 +167,7 @@ enum sb_kind {
 	SB_BULK,	/* a bulk alloc of n, a bulk free of them */
 	SB_RCU,		/* n allocs (untimed), n RCU frees, a barrier (untimed) */
 	SB_CTX,		/* n allocs in one context level, n frees in another */
+	SB_SCALE,	/* n allocs and n frees on every CPU at once: pages kept */
 };
 
 enum sb_order { SB_LIFO, SB_FIFO, SB_SHUF };
@@ -1146,6 +1153,44 @@ static noinline void sb_ctx_run(struct sb_thread *t)
 	sb_instances(t, sb_ctx);
 }
 
+/*
+ * Every thread of the job allocates n objects, then frees them, between
+ * barriers; role 0 reads the free pages before and after (the clock
+ * stopped), so mem_after is what the allocator kept of the burst once
+ * nothing is live, on as many CPUs as the job has.
+ */
+static __always_inline void sb_scale_size(struct sb_thread *t, const int a,
+					  const bool smp, const size_t size)
+{
+	const struct sb_job *job = t->job;
+	long base = 0;
+
+	sb_pause(t);
+	sb_barrier(t);
+	if (t->role == 0)
+		base = sb_free_pages();
+	sb_barrier(t);
+	sb_resume(t);
+	if (sb_alloc_batch(t, a, smp, job->n, size))
+		sb_free_batch(t, a, smp, job->n, SB_FIFO);
+	sb_pause(t);
+	sb_barrier(t);
+	if (t->role == 0)
+		t->mem_after = base - sb_free_pages();
+	sb_resume(t);
+}
+
+static __always_inline void sb_scale(struct sb_thread *t, const int a,
+				     const bool smp)
+{
+	sb_const_size(t, a, smp, sb_scale_size);
+}
+
+static noinline void sb_scale_run(struct sb_thread *t)
+{
+	sb_instances(t, sb_scale);
+}
+
 static void sb_body(struct sb_thread *t)
 {
 	switch (t->job->kind) {
@@ -1178,6 +1223,9 @@ static void sb_body(struct sb_thread *t)
 		break;
 	case SB_CTX:
 		sb_ctx_run(t);
+		break;
+	case SB_SCALE:
+		sb_scale_run(t);
 		break;
 	}
 }
@@ -1511,7 +1559,8 @@ static void sb_report(struct sb_job *job, struct sb_result res[SB_NR_ALLOC])
 		pr_info(SB_CSV "%s,%zu,%u,%s,%lu,%llu.%llu,%llu,%ld\n",
 			job->name, job->size, job->nr_cpus, sb_alloc_name[a],
 			job->ops * (job->kind == SB_REMOTE ? 1 : job->nr_cpus),
-			ns10 / 10, ns10 % 10, r->p99, r->peak);
+			ns10 / 10, ns10 % 10, r->p99,
+			job->kind == SB_SCALE ? r->first_after : r->peak);
 	}
 }
 
@@ -1886,6 +1935,24 @@ static int sb_group_ctx(struct sb_job *job)
 	return err;
 }
 
+static int sb_group_scale(struct sb_job *job)
+{
+	static const unsigned int counts[] = { 1, 2, 4, 8, 16 };
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; i < ARRAY_SIZE(counts) && !err; i++) {
+		if (counts[i] > sb_nr_threads)
+			break;
+		sb_job_init(job, "scale-burst", SB_SCALE, 64, counts[i]);
+		job->n = 20000;
+		job->ops = job->n;
+		job->calls = 2 * job->ops;
+		err = sb_run_job(job);
+	}
+	return err;
+}
+
 static const struct {
 	const char *name;
 	int (*run)(struct sb_job *job);
@@ -1901,6 +1968,7 @@ static const struct {
 	{ "bulk", sb_group_bulk },
 	{ "rcu", sb_group_rcu },
 	{ "ctx", sb_group_ctx },
+	{ "scale", sb_group_scale },
 };
 
 /* ---------------------------------------------------------------- */

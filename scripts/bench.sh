@@ -85,7 +85,7 @@ else
 	scale=${BENCH_SCALE:-200}
 	boots=${BENCH_BOOTS:-3}
 fi
-groups=${BENCH_GROUPS:-pairs batch churn mixed realloc conc remote memory bulk rcu ctx}
+groups=${BENCH_GROUPS:-pairs batch churn mixed realloc conc remote memory bulk rcu ctx scale}
 groups=${groups//,/ }
 policies=${BENCH_POLICIES:-1 0}
 ncpus=${BENCH_CPUS:-4}

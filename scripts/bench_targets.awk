@@ -5,10 +5,11 @@
 # A row of bench-results/kernel.csv is held to ratio() <= target().
 
 # ratio(workload, kmalloc ns, smalloc ns, kmalloc pages, smalloc pages):
-# smalloc over kmalloc, of pages for the mem-* rows and of ns/op otherwise
+# smalloc over kmalloc, of pages for the mem-* and scale-* rows and of
+# ns/op otherwise
 # (lower is better for smalloc); 0 when kmalloc's figure is missing.
 function ratio(w, k, s, pk, ps) {
-	if (w ~ /^mem-/)
+	if (w ~ /^(mem|scale)-/)
 		return pk > 0 ? ps / pk : 0
 	return k > 0 ? s / k : 0
 }
@@ -29,5 +30,6 @@ function target(w, s, p) {
 	if (w ~ /^(conc|remote|slabtest)-/) return 0.6
 	if (w ~ /^ctx-/) return 0.6
 	if (w == "mem-live") return 1.0
+	if (w ~ /^scale-/) return 1.0
 	return 0
 }

@@ -78,7 +78,9 @@
  *            frees them; pages_peak is what the page allocator is short
  *            of once all are freed (the first run's, as mem-after-free,
  *            but without smalloc_drain()): what each allocator keeps
- *            beyond live objects as CPUs grow
+ *            beyond live objects as CPUs grow (scale-burst), and the
+ *            same two seconds later, after two of smalloc's idle
+ *            intervals (scale-idle)
  *   ctx      the same CPU, another context: 64-byte objects allocated in
  *            softirq and freed in task context (ctx-softirq-to-task, as
  *            network receive and its reader) or the other way round
@@ -90,6 +92,7 @@
 #include <linux/atomic.h>
 #include <linux/completion.h>
 #include <linux/cpumask.h>
+#include <linux/delay.h>
 #include <linux/kthread.h>
 #include <linux/ktime.h>
 #include <linux/minmax.h>
@@ -195,6 +198,7 @@ struct sb_job {
 	enum sb_kind kind;
 	enum sb_order order;
 	enum sb_ctx_dir dir;		/* SB_CTX */
+	bool idle;			/* SB_SCALE: measure after an idle wait */
 	size_t size;
 	struct kmem_cache *cache;	/* bulk: the kmalloc cache of size */
 	unsigned int n;			/* objects per batch / live set */
@@ -1175,6 +1179,9 @@ static __always_inline void sb_scale_size(struct sb_thread *t, const int a,
 		sb_free_batch(t, a, smp, job->n, SB_FIFO);
 	sb_pause(t);
 	sb_barrier(t);
+	/* Longer than smalloc's default idle_drain_ms, twice over. */
+	if (t->role == 0 && job->idle)
+		msleep(2 * MSEC_PER_SEC + 100);
 	if (t->role == 0)
 		t->mem_after = base - sb_free_pages();
 	sb_resume(t);
@@ -1945,6 +1952,15 @@ static int sb_group_scale(struct sb_job *job)
 		if (counts[i] > sb_nr_threads)
 			break;
 		sb_job_init(job, "scale-burst", SB_SCALE, 64, counts[i]);
+		job->n = 20000;
+		job->ops = job->n;
+		job->calls = 2 * job->ops;
+		err = sb_run_job(job);
+		if (err)
+			break;
+		/* The same, two idle intervals later: what stays for good. */
+		sb_job_init(job, "scale-idle", SB_SCALE, 64, counts[i]);
+		job->idle = true;
 		job->n = 20000;
 		job->ops = job->n;
 		job->calls = 2 * job->ops;

@@ -9,8 +9,12 @@
 # ns/op otherwise
 # (lower is better for smalloc); 0 when kmalloc's figure is missing.
 function ratio(w, k, s, pk, ps) {
-	if (w ~ /^(mem|scale)-/)
+	if (w ~ /^mem-/)
 		return pk > 0 ? ps / pk : 0
+	# What a burst leaves is a few pages, and the free-page count moves
+	# with the rest of the kernel: kmalloc's figure floored at one page.
+	if (w ~ /^scale-/)
+		return ps > 0 ? ps / (pk > 1 ? pk : 1) : 0
 	return k > 0 ? s / k : 0
 }
 

@@ -1790,14 +1790,33 @@ static int sb_group_realloc(struct sb_job *job)
 	return sb_run_job(job);
 }
 
+/*
+ * The CPU counts the concurrent groups run at: 2 and all of them, and in
+ * profile mode every power of two from 2 to 16 that is online, so that
+ * the per-op counts show how each allocator scales (issue 15).  Return:
+ * how many counts were written to @counts (room for 5).
+ */
+static unsigned int sb_cpu_counts(unsigned int *counts)
+{
+	unsigned int n = 0, c;
+
+	if (!profile) {
+		counts[n++] = 2;
+		if (sb_nr_threads > 2)
+			counts[n++] = sb_nr_threads;
+		return sb_nr_threads < 2 ? 0 : n;
+	}
+	for (c = 2; c <= 16 && c <= sb_nr_threads; c *= 2)
+		counts[n++] = c;
+	return n;
+}
+
 static int sb_group_conc(struct sb_job *job)
 {
-	unsigned int counts[] = { 2, sb_nr_threads }, i;
+	unsigned int counts[5], nc = sb_cpu_counts(counts), i;
 	int err = 0;
 
-	for (i = 0; i < ARRAY_SIZE(counts) && !err; i++) {
-		if (counts[i] < 2 || (i && counts[i] == counts[0]))
-			continue;
+	for (i = 0; i < nc && !err; i++) {
 		sb_job_init(job, "conc-pairs", SB_PAIRS, 64, counts[i]);
 		job->ops = sb_scaled(200000, SB_LAP);
 		job->calls = 2 * job->ops;
@@ -1816,7 +1835,7 @@ static int sb_group_conc(struct sb_job *job)
 
 static int sb_group_remote(struct sb_job *job)
 {
-	unsigned int counts[] = { 2, sb_nr_threads }, i;
+	unsigned int counts[5], nc = sb_cpu_counts(counts), i;
 	int err = 0;
 
 	if (sb_nr_threads < 2)
@@ -1825,15 +1844,15 @@ static int sb_group_remote(struct sb_job *job)
 	job->ops = sb_scaled(200000, SB_LAP);
 	job->calls = job->ops;
 	err = sb_run_job(job);
-	if (!err && sb_nr_threads > 2) {
-		sb_job_init(job, "remote-1toN", SB_REMOTE, 64, sb_nr_threads);
+	for (i = 0; i < nc && !err; i++) {
+		if (counts[i] <= 2)
+			continue;
+		sb_job_init(job, "remote-1toN", SB_REMOTE, 64, counts[i]);
 		job->ops = sb_scaled(200000, SB_LAP);
 		job->calls = job->ops;
 		err = sb_run_job(job);
 	}
-	for (i = 0; i < ARRAY_SIZE(counts) && !err; i++) {
-		if (i && counts[i] == counts[0])
-			continue;
+	for (i = 0; i < nc && !err; i++) {
 		sb_job_init(job, "slabtest-remote", SB_SLABTEST, 64, counts[i]);
 		job->n = 10000;
 		job->ops = sb_scaled(100000, job->n);

@@ -2,13 +2,15 @@
 /*
  * tcg_insn_count - a QEMU TCG plugin for scripts/bench.sh BENCH_PROFILE=1.
  *
- * Counts, for every translation block, the guest instructions and memory
- * accesses it executes, between two marker instructions the guest runs:
+ * Counts, for every translation block, the guest instructions, memory
+ * accesses and atomic instructions (a lock prefix, or xchg with memory,
+ * which is locked without one) it executes, between two marker
+ * instructions the guest runs:
  * "nopw 0x5a110c01(%rax,%rax,1)" opens a window, "...02" closes it
  * (bench/smalloc_bench.c, profile=1).  At each close it writes one line
  * per block executed in the window:
  *
- *   window vaddr instructions memory_accesses executions
+ *   window vaddr instructions memory_accesses executions atomics
  *
  * scripts/bench_profile.py attributes the blocks to guest functions.
  * Built by scripts/bench.sh with the host's gcc into a shared object
@@ -29,6 +31,7 @@ SB_EXPORT int qemu_plugin_version = SB_QEMU_PLUGIN_VERSION;
 struct sb_block {
 	u64 vaddr;
 	u64 insns;		/* instructions in the block */
+	u64 atomics;		/* locked instructions in the block */
 	u64 execs, mem;		/* counted inline by the translated code */
 	u64 execs0, mem0;	/* at the window's start */
 };
@@ -74,12 +77,14 @@ static void sb_marker(unsigned int vcpu, void *udata)
 			b->execs0 = b->execs;
 			b->mem0 = b->mem;
 		} else if (b->execs != b->execs0) {
-			fprintf(sb_out, "%d %llx %llu %llu %llu\n", sb_window,
-				(unsigned long long)b->vaddr,
+			fprintf(sb_out, "%d %llx %llu %llu %llu %llu\n",
+				sb_window, (unsigned long long)b->vaddr,
 				(unsigned long long)((b->execs - b->execs0) *
 						     b->insns),
 				(unsigned long long)(b->mem - b->mem0),
-				(unsigned long long)(b->execs - b->execs0));
+				(unsigned long long)(b->execs - b->execs0),
+				(unsigned long long)((b->execs - b->execs0) *
+						     b->atomics));
 		}
 	}
 	if (!start) {
@@ -99,6 +104,31 @@ static int sb_is_marker(const u8 *d, size_t len)
 	       d[8] == 0x5a;
 }
 
+/*
+ * Is this x86 instruction atomic across CPUs: a lock prefix among its
+ * legacy prefixes, or xchg (86, 87) with a memory operand, which the CPU
+ * locks itself?  An unlocked cmpxchg (this_cpu_cmpxchg()) is not.
+ */
+static int sb_is_atomic(const u8 *d, size_t len)
+{
+	size_t i = 0;
+
+	for (; i < len; i++) {
+		switch (d[i]) {
+		case 0xf0:
+			return 1;
+		case 0xf2: case 0xf3: case 0x2e: case 0x36: case 0x3e:
+		case 0x26: case 0x64: case 0x65: case 0x66: case 0x67:
+			continue;
+		}
+		break;
+	}
+	if (i < len && (d[i] & 0xf0) == 0x40)	/* REX */
+		i++;
+	return i + 1 < len && (d[i] == 0x86 || d[i] == 0x87) &&
+	       (d[i + 1] >> 6) != 3;
+}
+
 static void sb_tb_trans(u64 id, struct qemu_plugin_tb *tb)
 {
 	size_t i, n = qemu_plugin_tb_n_insns(tb);
@@ -115,6 +145,7 @@ static void sb_tb_trans(u64 id, struct qemu_plugin_tb *tb)
 		qemu_plugin_register_vcpu_mem_inline(insn, QEMU_PLUGIN_MEM_RW,
 						     QEMU_PLUGIN_INLINE_ADD_U64,
 						     &b->mem, 1);
+		b->atomics += sb_is_atomic(d, qemu_plugin_insn_size(insn));
 		if (sb_is_marker(d, qemu_plugin_insn_size(insn)))
 			qemu_plugin_register_vcpu_insn_exec_cb(insn, sb_marker,
 							       QEMU_PLUGIN_CB_NO_REGS,

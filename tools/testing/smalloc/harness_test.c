@@ -771,6 +771,33 @@ static void harness_test_exit(struct kunit *test)
 	WRITE_ONCE(smalloc_idle_drain_ms, harness_saved_idle_ms);
 }
 
+/*
+ * A far node that cannot give smalloc_node() a span is served by
+ * kmalloc_node(), which the kernel guarantees to align power-of-two sizes
+ * naturally, as smalloc does.  The fuzzer found the harness's kmalloc()
+ * breaking that (malloc() aligns to 16) once far nodes had pools.
+ */
+static void far_node_fallback_keeps_natural_alignment(struct kunit *test)
+{
+	static const size_t sizes[] = { 32, 64, 256, 1024, 4096 };
+	unsigned int k;
+
+	set_cpus_allowed_ptr(current, cpumask_of(0));
+	for (k = 0; k < ARRAY_SIZE(sizes); k++) {
+		void *p;
+
+		/* Every page allocation fails: the pool has no span to give. */
+		WRITE_ONCE(harness_fail_page_allocs, 1000);
+		p = smalloc_node(sizes[k], GFP_KERNEL, 1);
+		WRITE_ONCE(harness_fail_page_allocs, 0);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		KUNIT_EXPECT_NULL(test, smalloc_ptr_to_page(p));	/* kmalloc's */
+		KUNIT_EXPECT_TRUE_MSG(test, IS_ALIGNED((unsigned long)p, sizes[k]),
+				      "size %zu at %p", sizes[k], p);
+		sfree(p);
+	}
+}
+
 static struct kunit_case harness_test_cases[] = {
 	KUNIT_CASE(debugfs_stats_lists_every_counter),
 	KUNIT_CASE(debugfs_drain_returns_empty_pages),
@@ -786,6 +813,7 @@ static struct kunit_case harness_test_cases[] = {
 	KUNIT_CASE(nmi_frees_everything_it_may),
 	KUNIT_CASE(unload_keeps_live_objects),
 	KUNIT_CASE(sfree_queues_no_work),
+	KUNIT_CASE(far_node_fallback_keeps_natural_alignment),
 	KUNIT_CASE(sfree_rcu_from_nmi_and_unload_waits),
 	KUNIT_CASE(kfree_of_smalloc_memory_is_contained),
 	KUNIT_CASE(idle_check_survives_idle_drain_off),

@@ -986,7 +986,13 @@ void *kmalloc(size_t size, gfp_t gfp)
 	if (size > (PAGE_SIZE << MAX_PAGE_ORDER) ||
 	    harness_should_fail(&harness_fail_kmallocs))
 		return NULL;
-	p = (gfp & __GFP_ZERO) ? calloc(1, size) : malloc(size);
+	/* As the kernel's: power-of-two sizes up to a page naturally aligned. */
+	if (is_power_of_2(size) && size <= PAGE_SIZE && size > 16)
+		p = aligned_alloc(size, size);
+	else
+		p = malloc(size);
+	if (p && (gfp & __GFP_ZERO))
+		memset(p, 0, size);
 	e = malloc(sizeof(*e));
 	if (!p || !e) {
 		free(p);

@@ -28,7 +28,10 @@
  * capacity, flags, retire_expire, list, retired) belong to code running
  * on that CPU at that context level with preemption disabled: that is
  * what smalloc_heap_get() sets up, and interrupt_context_level() picks the
- * heap.  The owner is never reentered:
+ * heap.  (Each NUMA node also has a pool heap for smalloc_node() from other
+ * nodes, smalloc_node.c: its owner is whoever holds the pool's spinlock,
+ * interrupts off, and every free into it is a remote free.)  The owner is
+ * never reentered:
  *
  *  - task context is only interrupted by softirq, hardirq and NMI, each of
  *    which uses another heap; disabled preemption keeps other tasks off;

@@ -540,7 +540,8 @@ void *smalloc_pool_alloc(size_t size, gfp_t gfp, int node,
 void smalloc_pool_arm_idle(struct smalloc_heap *heap);
 long smalloc_pools_call(long (*fn)(struct smalloc_heap *heap, void *arg),
 			void *arg);
-void smalloc_pools_drain(void);
+unsigned long smalloc_pools_drain(void);
+unsigned long smalloc_heap_reclaimable(const struct smalloc_heap *heap);
 unsigned long smalloc_pools_retired(void);
 
 struct smalloc_cpu {

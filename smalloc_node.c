@@ -31,6 +31,13 @@
  *
  * Context: smalloc_pool_alloc() in any context but NMI; with GFP flags that
  * allow it, it sleeps in the page allocator with the lock dropped.
+ *
+ * Locking: a pool's lock is taken with interrupts off, from any context
+ * but NMI, and nothing smalloc does takes another pool's lock or a CPU
+ * heap under it.  Under it the pool's heap may give pages back to the
+ * page allocator (zone lock) and arm its idle work (timer and workqueue
+ * locks); none of those calls back into smalloc, so the order is always
+ * pool lock first.
  */
 #define pr_fmt(fmt) "smalloc: " fmt
 
@@ -159,13 +166,19 @@ static long smalloc_pool_drain_fn(struct smalloc_heap *heap, void *arg)
 	return 0;
 }
 
-/* Give back every pool page that holds no live block. */
-void smalloc_pools_drain(void)
+/*
+ * Give back every pool page that holds no live block.  Return: the frames
+ * given back (other CPUs may move the count meanwhile: at least 0).
+ */
+unsigned long smalloc_pools_drain(void)
 {
+	long before = atomic_long_read(&smalloc_nr_pages);
+
 	smalloc_pools_call(smalloc_pool_drain_fn, NULL);
+	return max_t(long, before - atomic_long_read(&smalloc_nr_pages), 0);
 }
 
-/* Frames the pools keep retired (the shrinker's count). */
+/* smalloc_heap_reclaimable() over the pools (the shrinker's count). */
 unsigned long smalloc_pools_retired(void)
 {
 	unsigned long n = 0;
@@ -173,13 +186,8 @@ unsigned long smalloc_pools_retired(void)
 
 	if (!smalloc_pools)
 		return 0;
-	for (node = 0; node < nr_node_ids; node++) {
-		struct smalloc_heap *heap = &smalloc_pools[node].heap;
-
-		n += READ_ONCE(heap->retired_frames);
-		n += READ_ONCE(heap->nr_pages) &&
-		     atomic_long_read(&heap->remote_classes);
-	}
+	for (node = 0; node < nr_node_ids; node++)
+		n += smalloc_heap_reclaimable(&smalloc_pools[node].heap);
 	return n;
 }
 

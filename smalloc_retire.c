@@ -104,15 +104,14 @@ static bool smalloc_retire_charge(const struct smalloc_page *page)
 long smalloc_retired_frames_sum(void)
 {
 	unsigned int cpu;
+	int ctx, node;
 	long n = 0;
-	int ctx;
 
 	for_each_possible_cpu(cpu)
 		for (ctx = 0; ctx < SMALLOC_NR_CTX; ctx++)
 			n += READ_ONCE(per_cpu_ptr(smalloc_cpus, cpu)->heap[ctx].retired_frames);
-	if (smalloc_pools)
-		for (cpu = 0; cpu < nr_node_ids; cpu++)
-			n += READ_ONCE(smalloc_pools[cpu].heap.retired_frames);
+	for (node = 0; smalloc_pools && node < nr_node_ids; node++)
+		n += READ_ONCE(smalloc_pools[node].heap.retired_frames);
 	return n;
 }
 

@@ -24,26 +24,32 @@
 
 static struct shrinker *smalloc_shrinker;
 
-/*
- * Frames of retired spans @cpu's heaps hold, plus one for each heap with
- * remote frees or ctx_free blocks it has not collected (which may have
- * emptied pages: at least none, at most what the count cannot know
- * without a walk).
+/**
+ * smalloc_heap_reclaimable - what the shrinker counts for one heap
+ * @heap: any heap, read without its owner (a racy hint)
+ *
+ * Return: the frames of its retired spans, plus one if it has remote
+ * frees or ctx_free blocks it has not collected (which may have emptied
+ * pages: at least none, at most what the count cannot know without a
+ * walk).
  */
+unsigned long smalloc_heap_reclaimable(const struct smalloc_heap *heap)
+{
+	return READ_ONCE(heap->retired_frames) +
+	       (READ_ONCE(heap->nr_pages) &&
+		(atomic_long_read(&heap->remote_classes) ||
+		 READ_ONCE(heap->ctx_free)));
+}
+
+/* smalloc_heap_reclaimable() over @cpu's heaps. */
 static unsigned long smalloc_cpu_retired(unsigned int cpu)
 {
 	struct smalloc_cpu *sc = per_cpu_ptr(smalloc_cpus, cpu);
 	unsigned long n = 0;
 	int ctx;
 
-	for (ctx = 0; ctx < SMALLOC_NR_CTX; ctx++) {
-		struct smalloc_heap *heap = &sc->heap[ctx];
-
-		n += READ_ONCE(heap->retired_frames);
-		n += READ_ONCE(heap->nr_pages) &&
-		     (atomic_long_read(&heap->remote_classes) ||
-		      READ_ONCE(heap->ctx_free));
-	}
+	for (ctx = 0; ctx < SMALLOC_NR_CTX; ctx++)
+		n += smalloc_heap_reclaimable(&sc->heap[ctx]);
 	return n;
 }
 
@@ -65,13 +71,8 @@ unsigned long smalloc_shrink_scan(struct shrinker *shrinker,
 	unsigned long freed;
 	unsigned int cpu, self;
 
-	long before = atomic_long_read(&smalloc_nr_pages);
-
-	freed = smalloc_shrink_this_cpu() + smalloc_shrink_dead_cpus();
-	/* The node pools are locked, not per CPU: drained from here. */
-	smalloc_pools_drain();
-	freed += max_t(long, before - atomic_long_read(&smalloc_nr_pages) -
-		       (long)freed, 0);
+	freed = smalloc_shrink_this_cpu() + smalloc_shrink_dead_cpus() +
+		smalloc_pools_drain();
 	self = get_cpu();
 	for_each_online_cpu(cpu)
 		if (cpu != self && smalloc_cpu_retired(cpu))

@@ -132,15 +132,23 @@ static void send_to_handler(struct obj *o)
 	llist_add(&o->node, &handlers[harness_random() % 2].inbox);
 }
 
-static void drain_inbox(struct worker *w)
+/* Free everything sent to @inbox; return how many. */
+static unsigned long free_inbox(struct llist_head *inbox)
 {
-	struct llist_node *n = llist_del_all(&w->inbox);
+	struct llist_node *n = llist_del_all(inbox);
+	unsigned long nr = 0;
 	struct obj *o, *t;
 
 	llist_for_each_entry_safe(o, t, n, node) {
 		obj_free(o);
-		w->remote++;
+		nr++;
 	}
+	return nr;
+}
+
+static void drain_inbox(struct worker *w)
+{
+	w->remote += free_inbox(&w->inbox);
 }
 
 static void *task_fn(void *arg)
@@ -194,13 +202,7 @@ static void *task_fn(void *arg)
 /* Free what tasks sent @h, at its level. */
 static void handler_drain(struct handler *h)
 {
-	struct llist_node *n = llist_del_all(&h->inbox);
-	struct obj *o, *t;
-
-	llist_for_each_entry_safe(o, t, n, node) {
-		obj_free(o);
-		h->frees++;
-	}
+	h->frees += free_inbox(&h->inbox);
 }
 
 /*

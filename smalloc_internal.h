@@ -114,8 +114,10 @@ int smalloc_classes_init(void);
  *               idle check) collects it wherever the page sits.
  *
  * @used counts blocks handed out and not yet back on free or local_free,
- * so blocks sitting on xthread_free still count as used.  The invariant,
- * checked by smalloc_page_check():
+ * so blocks sitting on xthread_free still count as used; while the page
+ * is on its heap's full list the field holds that count minus
+ * SMALLOC_USED_FULL_BIAS (smalloc_page_used() reads the count).  The
+ * invariant, checked by smalloc_page_check():
  *
  *     used + |free| + |local_free| == capacity <= reserved
  *     |xthread_free| <= used
@@ -146,7 +148,7 @@ int smalloc_classes_init(void);
 struct smalloc_page {
 	void *free;			/* owner */
 	void *local_free;		/* owner */
-	unsigned int used;		/* owner */
+	int used;			/* owner: see smalloc_page_used() */
 	unsigned int capacity;		/* owner */
 	unsigned int reserved;		/* constant */
 	unsigned int block_size;	/* constant */
@@ -169,6 +171,24 @@ struct smalloc_page {
 
 #define SMALLOC_PAGE_IN_FULL	0x1	/* on heap->full[class] */
 #define SMALLOC_PAGE_IN_RETIRED	0x2	/* on heap->retired */
+
+/*
+ * ->used of a page on the full list is its count of used blocks minus
+ * this, and so negative: the local free's one test of the decremented
+ * field (> 0: nothing more to do) then catches both a page it emptied
+ * and a page to take off the full list, where testing the flag too took
+ * two more instructions on every free.  Set and taken off with the flag
+ * (smalloc_heap_to_full(), smalloc_heap_unfull()); a remote collection
+ * subtracts from the biased value as from any.
+ */
+#define SMALLOC_USED_FULL_BIAS	((int)BIT(30))
+
+/* The page's used blocks, whichever list it is on.  Owner only. */
+static inline unsigned int smalloc_page_used(const struct smalloc_page *page)
+{
+	return page->used + ((page->flags & SMALLOC_PAGE_IN_FULL) ?
+			     SMALLOC_USED_FULL_BIAS : 0);
+}
 
 /*
  * ->private of smalloc's frames.  Every frame of a span: the descriptor's
@@ -714,16 +734,23 @@ extern unsigned int smalloc_idle_drain_ms;
  * with local_free empty, and retiring it again would only restart its
  * clock and put this one block back on free.  That is done here, without
  * the call, and tested only once the page is known to be emptied or full,
- * so that a free that leaves the page in use pays two tests.
+ * so that a free that leaves the page in use pays one test and one jump.
  */
 static __always_inline bool smalloc_heap_push_block(struct smalloc_page *page,
 						    void *block)
 {
 	void *old = page->local_free;
+	bool done;
 
 	smalloc_block_set_next(page, block, old);
 	page->local_free = block;
-	if (likely(--page->used && !(page->flags & SMALLOC_PAGE_IN_FULL)))
+	/*
+	 * Neither emptied nor on the full list (SMALLOC_USED_FULL_BIAS):
+	 * --used > 0, as one decl and the jump on its flags, which GCC
+	 * otherwise makes a load, a subtract, a store and a test.
+	 */
+	asm("decl %[used]" : [used] "+m" (page->used), "=@ccg" (done));
+	if (likely(done))
 		return false;
 	/* Emptied (a retired page is never on the full queue). */
 	if (!old && page->flags == SMALLOC_PAGE_IN_RETIRED) {

@@ -300,7 +300,7 @@ void smalloc_page_release(struct smalloc_page *page)
 
 	long kfreed = smalloc_frames_kfreed(frames, 1UL << page->order);
 
-	WARN_ON_ONCE(page->used);
+	WARN_ON_ONCE(smalloc_page_used(page));
 	smalloc_pfn_map_set(page_to_pfn(frames), 1UL << page->order, false);
 	smalloc_frames_set_private(frames, 1UL << page->order, 0);
 	if (unlikely(kfreed)) {
@@ -567,19 +567,24 @@ bool smalloc_page_holds_free(const struct smalloc_page *page, const void *block)
 int smalloc_page_check(const struct smalloc_page *page)
 {
 	unsigned int nfree = 0, nlocal = 0, nthread = 0;
+	unsigned int used = smalloc_page_used(page);
 	long tf = atomic_long_read(&page->xthread_free);
 	int err;
 
-	err = smalloc_list_check(page, page->free, &nfree);
+	/* Biased exactly while on the full list (SMALLOC_USED_FULL_BIAS). */
+	err = (page->used < 0) != !!(page->flags & SMALLOC_PAGE_IN_FULL) ?
+	      -EDOM : 0;
+	if (!err)
+		err = smalloc_list_check(page, page->free, &nfree);
 	if (!err)
 		err = smalloc_list_check(page, page->local_free, &nlocal);
 	if (!err)
 		err = smalloc_list_check(page, (void *)tf, &nthread);
 	if (!err && page->capacity > page->reserved)
 		err = -ERANGE;
-	if (!err && page->used + nfree + nlocal != page->capacity)
+	if (!err && used + nfree + nlocal != page->capacity)
 		err = -EBADSLT;
-	if (!err && nthread > page->used)
+	if (!err && nthread > used)
 		err = -EOVERFLOW;
 	if (!err) {
 		unsigned int i, live = 0;
@@ -590,12 +595,12 @@ int smalloc_page_check(const struct smalloc_page *page)
 		 * At most: a remote free clears its byte before its push,
 		 * so one in flight leaves the count below for a moment.
 		 */
-		if (live + nthread > page->used)
+		if (live + nthread > used)
 			err = -EBADF;
 	}
 	if (err)
 		pr_warn("page %p class %u: used %u free %u local %u thread %u capacity %u reserved %u: error %d\n",
-			page->start, page->class, page->used, nfree, nlocal,
+			page->start, page->class, used, nfree, nlocal,
 			nthread, page->capacity, page->reserved, err);
 	return err;
 }

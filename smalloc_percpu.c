@@ -96,10 +96,17 @@ void smalloc_heap_release_page(struct smalloc_heap *heap,
 	smalloc_page_release(page);
 }
 
+/* Off the full list: the flag and ->used's bias go together. */
+static void smalloc_page_clear_full(struct smalloc_page *page)
+{
+	page->flags &= ~SMALLOC_PAGE_IN_FULL;
+	page->used += SMALLOC_USED_FULL_BIAS;
+}
+
 static void smalloc_heap_unfull(struct smalloc_heap *heap,
 				struct smalloc_page *page)
 {
-	page->flags &= ~SMALLOC_PAGE_IN_FULL;
+	smalloc_page_clear_full(page);
 	list_move_tail(&page->list, &heap->queue[page->class]);
 	smalloc_heap_update_direct(heap, page->class);
 }
@@ -120,6 +127,7 @@ static void smalloc_heap_to_full(struct smalloc_heap *heap,
 		smalloc_stat_inc(heap, SMALLOC_RETIRED_REUSED);
 	}
 	page->flags |= SMALLOC_PAGE_IN_FULL;
+	page->used -= SMALLOC_USED_FULL_BIAS;
 	list_move_tail(&page->list, &heap->full[page->class]);
 	smalloc_heap_update_direct(heap, page->class);
 	smalloc_stat_inc(heap, SMALLOC_PAGE_FULL);
@@ -379,6 +387,8 @@ unsigned long smalloc_heap_destroy(struct smalloc_heap *heap)
 		list_splice_init(&heap->full[c], &heap->queue[c]);
 		list_for_each_entry_safe(page, tmp, &heap->queue[c], list) {
 			smalloc_page_collect(page);
+			if (page->flags & SMALLOC_PAGE_IN_FULL)
+				smalloc_page_clear_full(page);
 			live += page->used;
 			/* In use again, its retirement not noticed yet. */
 			if (smalloc_page_is_retired(page))

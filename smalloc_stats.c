@@ -118,16 +118,17 @@ static void smalloc_sum_page(struct smalloc_page_sum *sum,
 			     const struct smalloc_page *page)
 {
 	unsigned int remote = smalloc_page_remote_count(page);
+	unsigned int used = smalloc_page_used(page);
 
 	sum->pages += 1UL << page->order;
 	sum->full += !!(page->flags & SMALLOC_PAGE_IN_FULL);
 	sum->retired += smalloc_page_is_retired(page);
-	sum->used += page->used - remote;
+	sum->used += used - remote;
 	sum->remote += remote;
 	sum->capacity += page->capacity;
 	sum->spans++;
 	sum->reserved += page->reserved;
-	sum->bytes_used += (unsigned long)(page->used - remote) *
+	sum->bytes_used += (unsigned long)(used - remote) *
 			   page->block_size;
 }
 

@@ -192,13 +192,13 @@ static void retire_promotes_local_free(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, objs);
 	pin_to(test, 0);
 	page = fill_one_page(test, 64, objs, &nr);
-	KUNIT_EXPECT_EQ(test, page->used, nr);
+	KUNIT_EXPECT_EQ(test, smalloc_page_used(page), nr);
 	KUNIT_EXPECT_NULL(test, page->free);
 
 	for (i = 0; i < nr; i++)
 		sfree(objs[i]);
 
-	KUNIT_EXPECT_EQ(test, page->used, 0);
+	KUNIT_EXPECT_EQ(test, smalloc_page_used(page), 0);
 	KUNIT_EXPECT_EQ(test, page->retire_expire, SMALLOC_RETIRE_CYCLES);
 	KUNIT_EXPECT_NULL(test, page->local_free);
 	KUNIT_EXPECT_EQ(test, list_len(page, page->free), page->capacity);
@@ -243,7 +243,7 @@ static void retire_merges_free_and_local_free(struct kunit *test)
 	for (i = nr / 2; i < nr; i++)
 		sfree(objs[i]);
 
-	KUNIT_EXPECT_EQ(test, page->used, 0);
+	KUNIT_EXPECT_EQ(test, smalloc_page_used(page), 0);
 	KUNIT_EXPECT_NULL(test, page->local_free);
 	KUNIT_EXPECT_EQ(test, list_len(page, page->free), page->capacity);
 	KUNIT_EXPECT_EQ(test, check_page_owned(page), 0);
@@ -578,7 +578,7 @@ static void remote_free_is_collected_and_reused(struct kunit *test)
 	free_on(o, &victim, 1);
 	KUNIT_EXPECT_PTR_EQ(test, (void *)atomic_long_read(&page->xthread_free),
 			    victim);
-	KUNIT_EXPECT_EQ(test, page->used, nr);	/* still counted as used */
+	KUNIT_EXPECT_EQ(test, smalloc_page_used(page), nr);	/* still counted as used */
 	if (IS_ENABLED(CONFIG_SMALLOC_STATS))
 		KUNIT_EXPECT_EQ(test, smalloc_stat_sum(SMALLOC_FREE_REMOTE) +
 				smalloc_stat_sum(SMALLOC_FREE_DELAYED),
@@ -587,7 +587,7 @@ static void remote_free_is_collected_and_reused(struct kunit *test)
 	/* The page is exhausted: the slow path collects the remote free. */
 	p = smalloc(128, GFP_KERNEL);
 	KUNIT_EXPECT_PTR_EQ(test, p, victim);
-	KUNIT_EXPECT_EQ(test, page->used, nr);
+	KUNIT_EXPECT_EQ(test, smalloc_page_used(page), nr);
 	KUNIT_EXPECT_EQ(test, check_heap_owned(task_heap(0)), 0);
 	objs[nr / 2] = p;
 	for (i = 0; i < nr; i++)
@@ -630,7 +630,7 @@ static void remote_free_returns_full_page_to_queue(struct kunit *test)
 
 	heartbeat(heap);	/* what the next slow path does */
 	KUNIT_EXPECT_FALSE(test, page->flags & SMALLOC_PAGE_IN_FULL);
-	KUNIT_EXPECT_EQ(test, page->used, nr - 1);
+	KUNIT_EXPECT_EQ(test, smalloc_page_used(page), nr - 1);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&heap->remote_classes), 0);
 	KUNIT_EXPECT_EQ(test, check_heap_owned(heap), 0);
 
@@ -967,7 +967,7 @@ static void ctx_free_block_is_free_and_collected(struct kunit *test)
 	heartbeat(heap);
 	KUNIT_EXPECT_NULL(test, READ_ONCE(heap->ctx_free));
 	/* Nothing else of the class is live here: its pages are empty. */
-	KUNIT_EXPECT_EQ(test, page->used, 0);
+	KUNIT_EXPECT_EQ(test, smalloc_page_used(page), 0);
 	KUNIT_EXPECT_TRUE(test, smalloc_page_is_retired(page));
 	KUNIT_EXPECT_EQ(test, check_heap_owned(heap), 0);
 }
@@ -1247,7 +1247,7 @@ static void bulk_alloc_and_free(struct kunit *test)
 	atomic_set(&smalloc_fail_pages, 1);
 	KUNIT_EXPECT_EQ(test, smalloc_bulk(72, GFP_KERNEL | __GFP_NOWARN, n, p), 0);
 	atomic_set(&smalloc_fail_pages, 0);
-	KUNIT_EXPECT_EQ(test, smalloc_ptr_to_page(b)->used, 1);
+	KUNIT_EXPECT_EQ(test, smalloc_page_used(smalloc_ptr_to_page(b)), 1);
 	sfree(b);
 	smalloc_drain_all();
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&smalloc_nr_pages), ctx->base_pages);
@@ -1737,11 +1737,11 @@ static void foreign_and_invalid_frees_are_contained(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	KUNIT_ASSERT_NOT_NULL(test, big);
 	page = smalloc_ptr_to_page(p);
-	used = page->used;
+	used = smalloc_page_used(page);
 	sfree(p + 8);			/* inside a block */
 	sfree(big + 64);		/* inside a large allocation */
 	sfree(&on_stack);		/* not heap memory at all */
-	KUNIT_EXPECT_EQ(test, page->used, used);
+	KUNIT_EXPECT_EQ(test, smalloc_page_used(page), used);
 	KUNIT_EXPECT_EQ(test, smalloc_usable_size(p + 8), 0);
 	KUNIT_EXPECT_EQ(test, check_heap_owned(task_heap(0)), 0);
 	if (IS_ENABLED(CONFIG_SMALLOC_STATS)) {
@@ -1773,9 +1773,9 @@ static void uncarved_block_is_not_a_block(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, page);
 	KUNIT_ASSERT_LT(test, page->capacity, page->reserved);
 	uncarved = page->start + page->capacity * page->block_size;
-	used = page->used;
+	used = smalloc_page_used(page);
 	sfree(uncarved);
-	KUNIT_EXPECT_EQ(test, page->used, used);
+	KUNIT_EXPECT_EQ(test, smalloc_page_used(page), used);
 	KUNIT_EXPECT_EQ(test, smalloc_usable_size(uncarved), 0);
 	KUNIT_EXPECT_EQ(test, check_heap_owned(task_heap(0)), 0);
 	if (IS_ENABLED(CONFIG_SMALLOC_STATS))
@@ -1840,9 +1840,9 @@ static void double_free_is_detected_and_contained(struct kunit *test)
 	KUNIT_ASSERT_PTR_EQ(test, smalloc_ptr_to_page(q), page);
 
 	sfree(p);
-	used = page->used;
+	used = smalloc_page_used(page);
 	SMALLOC_KASAN_REPORTS(test, sfree(p));	/* owner frees twice */
-	KUNIT_EXPECT_EQ(test, page->used, used);
+	KUNIT_EXPECT_EQ(test, smalloc_page_used(page), used);
 	KUNIT_EXPECT_EQ(test, check_page_owned(page), 0);
 
 	free_on(o, &q, 1);
@@ -1851,7 +1851,7 @@ static void double_free_is_detected_and_contained(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, check_page_owned(page), 0);
 	SMALLOC_KASAN_REPORTS(test, sfree(q));	/* and the owner, a third time */
 	KUNIT_EXPECT_EQ(test, smalloc_page_remote_count(page), 1);
-	KUNIT_EXPECT_EQ(test, page->used, used);
+	KUNIT_EXPECT_EQ(test, smalloc_page_used(page), used);
 	KUNIT_EXPECT_EQ(test, check_page_owned(page), 0);
 	if (IS_ENABLED(CONFIG_SMALLOC_STATS))
 		KUNIT_EXPECT_EQ(test, smalloc_stat_sum(SMALLOC_DOUBLE_FREE),
@@ -1898,7 +1898,7 @@ static void double_free_after_promotion_is_detected(struct kunit *test)
 	b = objs[nr - 1];
 	SMALLOC_KASAN_REPORTS(test, sfree(a));		/* the owner */
 	SMALLOC_KASAN_REPORTS(test, free_on(o, &b, 1));	/* another CPU */
-	KUNIT_EXPECT_EQ(test, page->used, 0);
+	KUNIT_EXPECT_EQ(test, smalloc_page_used(page), 0);
 	KUNIT_EXPECT_EQ(test, smalloc_page_remote_count(page), 0);
 	KUNIT_EXPECT_NULL(test, page->local_free);
 	KUNIT_EXPECT_EQ(test, list_len(page, page->free), page->capacity);
@@ -1917,7 +1917,7 @@ static void double_free_after_promotion_is_detected(struct kunit *test)
 	free_on(o, &b, 1);
 	KUNIT_EXPECT_EQ(test, smalloc_page_remote_count(page), 1);
 	heartbeat(heap);
-	KUNIT_EXPECT_EQ(test, page->used, 0);
+	KUNIT_EXPECT_EQ(test, smalloc_page_used(page), 0);
 	KUNIT_EXPECT_EQ(test, check_heap_owned(heap), 0);
 	if (IS_ENABLED(CONFIG_SMALLOC_STATS))
 		KUNIT_EXPECT_EQ(test, smalloc_stat_sum(SMALLOC_DOUBLE_FREE),

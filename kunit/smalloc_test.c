@@ -1063,6 +1063,13 @@ static long check_pool(struct smalloc_heap *heap, void *arg)
 	return smalloc_heap_check(heap);
 }
 
+/* What the pool's next allocation would do first: take in the frees. */
+static long collect_pool(struct smalloc_heap *heap, void *arg)
+{
+	smalloc_heap_collect_remote(heap);
+	return 0;
+}
+
 static long pool_pages(struct smalloc_heap *heap, void *arg)
 {
 	*(unsigned long *)arg += heap->nr_pages;
@@ -1137,6 +1144,65 @@ static void smalloc_node_places_every_block_on_its_node(struct kunit *test)
 	pages = 0;
 	smalloc_pools_call(pool_pages, &pages);
 	KUNIT_EXPECT_EQ(test, pages, 0);
+	expect_all_heaps_consistent(test);
+}
+
+/*
+ * The node pools' retired spans count against the same global budget as
+ * the CPUs' heaps: spans of several classes filled from another node's
+ * pool and emptied again (remote frees, which the pool takes in as its
+ * next allocation would), far more than a small budget, leave retired at
+ * most the budget (and within one span of it), all of it in the pool.
+ */
+static void pool_retired_pages_stay_within_the_global_budget(struct kunit *test)
+{
+	static const size_t sizes[] = { 64, 256, 1024, 4096 };
+	const unsigned long budget = 24;	/* frames */
+	unsigned long saved = smalloc_retire_budget, peak = 0;
+	unsigned int k, i, n;
+	void **objs;
+	int node;
+
+	if (num_online_nodes() < 2)
+		kunit_skip(test, "needs two online NUMA nodes");
+	pin_to(test, 0);
+	for_each_online_node(node)
+		if (node != numa_mem_id())
+			break;
+	smalloc_drain();
+	KUNIT_ASSERT_EQ(test, atomic_long_read(&smalloc_retired_frames), 0);
+	WRITE_ONCE(smalloc_retire_budget, budget);
+	for (k = 0; k < ARRAY_SIZE(sizes); k++) {
+		n = 3 * smalloc_classes[smalloc_size_class(sizes[k])].blocks;
+		objs = kcalloc(n, sizeof(void *), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, objs);
+		for (i = 0; i < n; i++) {
+			objs[i] = smalloc_node(sizes[k], GFP_KERNEL, node);
+			KUNIT_ASSERT_NOT_NULL(test, objs[i]);
+			KUNIT_ASSERT_EQ(test, smalloc_ptr_to_page(objs[i])->heap->cpu,
+					SMALLOC_POOL_CPU);
+		}
+		for (i = 0; i < n; i++)
+			sfree(objs[i]);
+		kfree(objs);
+		/* Remote frees, every one: emptied spans retire as collected. */
+		smalloc_pools_call(collect_pool, NULL);
+		peak = max_t(unsigned long, peak,
+			     atomic_long_read(&smalloc_retired_frames));
+		KUNIT_EXPECT_LE(test, atomic_long_read(&smalloc_retired_frames),
+				budget);
+	}
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&smalloc_retired_frames),
+			smalloc_retired_frames_sum());
+	/* All of it the pool's, and driven there: within one span of it. */
+	KUNIT_EXPECT_EQ(test, smalloc_pools_retired(),
+			atomic_long_read(&smalloc_retired_frames));
+	KUNIT_EXPECT_GT(test, peak + 8, budget);
+	KUNIT_EXPECT_LE(test, peak, budget);
+	KUNIT_EXPECT_EQ(test, smalloc_pools_call(check_pool, NULL), 0);
+	WRITE_ONCE(smalloc_retire_budget, saved);
+	smalloc_drain();
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&smalloc_retired_frames), 0);
 	expect_all_heaps_consistent(test);
 }
 
@@ -2793,6 +2859,7 @@ static struct kunit_case smalloc_test_cases[] = {
 	KUNIT_CASE(ctx_emptied_pages_are_bounded),
 	KUNIT_CASE(retired_pages_stay_within_the_global_budget),
 	KUNIT_CASE(smalloc_node_places_every_block_on_its_node),
+	KUNIT_CASE(pool_retired_pages_stay_within_the_global_budget),
 	KUNIT_CASE(churn_keeps_canaries_every_class),
 	KUNIT_CASE(zeroing_after_dirty_free),
 	KUNIT_CASE(dup_and_node_helpers_follow_kmalloc),

@@ -159,14 +159,27 @@ static void smalloc_snap_heap(struct smalloc_snap *snap,
 	struct smalloc_page_sum *hs = heap->cpu == SMALLOC_POOL_CPU ?
 		&snap->pools :
 		&snap->heap[heap->cpu * SMALLOC_NR_CTX + heap->ctx];
+	unsigned long nr_ctx = 0;
 	struct smalloc_page *page;
 	unsigned int c;
 	void *block;
 
-	/* Counted as used by their pages, summed below. */
+	/*
+	 * Counted as used by their pages, summed below.  A list corrupted
+	 * by a racing double free (see smalloc_heap_check(), which reports
+	 * it) would otherwise be walked for ever, with interrupts off: stop
+	 * at a block that is not this heap's, or after as many blocks as its
+	 * pages hold.
+	 */
 	for (block = READ_ONCE(heap->ctx_free); block;
 	     block = smalloc_block_next(page, block)) {
 		page = smalloc_ptr_to_page(block);
+		if (!page || page->heap != heap ||
+		    ++nr_ctx > heap->nr_pages * (SMALLOC_MAX_BLOCKS + 1)) {
+			pr_warn_ratelimited("ctx_free of a heap of CPU %d is corrupt\n",
+					    heap->cpu);
+			break;
+		}
 		smalloc_sum_ctx_free(hs, page);
 		smalloc_sum_ctx_free(&snap->class[page->class], page);
 	}

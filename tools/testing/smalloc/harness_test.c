@@ -40,6 +40,38 @@ static void debugfs_stats_lists_every_counter(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, strstr(buf, "pages_held") != NULL);
 }
 
+/*
+ * A heap's ctx_free corrupted into a cycle (a block pushed twice by a
+ * double free racing past its live byte) does not hang the debugfs
+ * snapshot, which walks the list with interrupts off: the read returns.
+ */
+static void debugfs_snapshot_survives_a_ctx_free_cycle(struct kunit *test)
+{
+	char *buf = kunit_kzalloc(test, 65536, GFP_KERNEL);
+	struct smalloc_heap *heap;
+	struct smalloc_page *page;
+	void *p;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	set_cpus_allowed_ptr(current, cpumask_of(2));
+	p = smalloc(64, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	page = smalloc_ptr_to_page(p);
+	heap = smalloc_heap_get();
+	KUNIT_ASSERT_PTR_EQ(test, page->heap, heap);
+	smalloc_block_set_next(page, p, p);
+	WRITE_ONCE(heap->ctx_free, p);
+	smalloc_heap_put(heap);
+
+	KUNIT_EXPECT_GT(test, harness_debugfs_read("smalloc/info", buf, 65536), 0);
+	KUNIT_EXPECT_GT(test, harness_debugfs_read("smalloc/stats", buf, 65536), 0);
+
+	heap = smalloc_heap_get();
+	WRITE_ONCE(heap->ctx_free, NULL);
+	smalloc_heap_put(heap);
+	sfree(p);
+}
+
 /* Writing to debugfs "drain" gives back every empty page. */
 static void debugfs_drain_returns_empty_pages(struct kunit *test)
 {
@@ -802,6 +834,7 @@ static struct kunit_case harness_test_cases[] = {
 	KUNIT_CASE(debugfs_stats_lists_every_counter),
 	KUNIT_CASE(debugfs_drain_returns_empty_pages),
 	KUNIT_CASE(debugfs_info_counts_live_blocks),
+	KUNIT_CASE(debugfs_snapshot_survives_a_ctx_free_cycle),
 	KUNIT_CASE(init_on_alloc_and_free_policies),
 	KUNIT_CASE(descriptor_alloc_failure_returns_null),
 	KUNIT_CASE(shrinker_counts_what_it_can_free),

@@ -90,9 +90,11 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/atomic.h>
+#include <linux/bottom_half.h>
 #include <linux/completion.h>
 #include <linux/cpumask.h>
 #include <linux/delay.h>
+#include <linux/irqflags.h>
 #include <linux/kthread.h>
 #include <linux/ktime.h>
 #include <linux/minmax.h>
@@ -114,7 +116,7 @@
 
 static char *groups = "all";
 module_param(groups, charp, 0444);
-MODULE_PARM_DESC(groups, "Workload groups: all, or a comma-separated list of pairs,batch,churn,mixed,realloc,conc,remote,memory,bulk,rcu");
+MODULE_PARM_DESC(groups, "Workload groups: all, or a comma-separated list of pairs,batch,churn,mixed,realloc,conc,remote,memory,bulk,rcu,ctx,scale");
 
 static unsigned int repeats = 5;
 module_param(repeats, uint, 0444);
@@ -1074,16 +1076,39 @@ static noinline void sb_rcu_run(struct sb_thread *t)
  * start on this CPU and preemption is off, while hardirqs still come.
  * No softirq handler runs around it, so that the laps time the allocator
  * calls and two per-CPU adds, the same for both allocators.  What was
- * raised meanwhile runs at the next interrupt's exit.
+ * raised meanwhile runs at the next interrupt's exit.  On a kernel that
+ * traces irq flags (lockdep) the entry and exit are instead the exported
+ * calls that keep lockdep's view right, slower but the same for both.
  */
 static __always_inline void sb_softirq_enter(void)
 {
+	if (IS_ENABLED(CONFIG_TRACE_IRQFLAGS)) {
+		/*
+		 * Lockdep tracks whether softirqs are on: tell it, as
+		 * softirq_handle_begin() and lockdep_softirq_start() do, or
+		 * its check_flags() sees softirqs on inside one.
+		 */
+		__local_bh_disable_ip(_THIS_IP_, SOFTIRQ_OFFSET);
+		lockdep_softirq_enter();
+		return;
+	}
 	__preempt_count_add(SOFTIRQ_OFFSET);
 	barrier();
 }
 
 static __always_inline void sb_softirq_exit(void)
 {
+	if (IS_ENABLED(CONFIG_TRACE_IRQFLAGS)) {
+		lockdep_softirq_exit();
+		/*
+		 * softirq_handle_end()'s __local_bh_enable() is not exported:
+		 * end it as the end of a local_bh_disable() section, which
+		 * turns lockdep's softirqs on again and runs what was raised.
+		 */
+		__preempt_count_add(SOFTIRQ_OFFSET);
+		local_bh_enable();
+		return;
+	}
 	barrier();
 	__preempt_count_sub(SOFTIRQ_OFFSET);
 }

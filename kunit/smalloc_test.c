@@ -384,6 +384,42 @@ static void retire_keeps_at_most_max_pages(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, check_heap_owned(heap), 0);
 }
 
+/*
+ * The tail of a burst, freed while the page the burst ended on still has
+ * room, is not kept: the next allocations go to that page, and kept spans
+ * would only wait (issue 15's scale-burst).  That page, emptied last, is.
+ */
+static void retire_skips_a_burst_tail_while_the_current_page_has_room(struct kunit *test)
+{
+	const unsigned int class = smalloc_size_class(256);
+	const struct smalloc_class *cl = &smalloc_classes[class];
+	unsigned int i, n = 3 * cl->blocks + 1;
+	void **objs = kunit_kcalloc(test, n, sizeof(void *), GFP_KERNEL);
+	struct smalloc_test_ctx *ctx = test->priv;
+	struct smalloc_heap *heap = task_heap(0);
+	struct smalloc_page *last;
+
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	pin_to(test, 0);
+	for (i = 0; i < n; i++) {
+		objs[i] = smalloc(256, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, objs[i]);
+	}
+	last = smalloc_ptr_to_page(objs[n - 1]);
+	/* The current page: the queue's head, with room. */
+	KUNIT_ASSERT_PTR_EQ(test, list_first_entry(&heap->queue[class],
+						   struct smalloc_page, list), last);
+	for (i = 0; i < n - 1; i++)
+		sfree(objs[i]);
+	KUNIT_EXPECT_EQ(test, heap->nr_retired[class], 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&smalloc_nr_pages) -
+			ctx->base_pages, 1L << last->order);
+	sfree(objs[n - 1]);
+	KUNIT_EXPECT_EQ(test, heap->nr_retired[class], 1);
+	KUNIT_EXPECT_TRUE(test, smalloc_page_is_retired(last));
+	KUNIT_EXPECT_EQ(test, check_heap_owned(heap), 0);
+}
+
 /* The idle work gives retired pages back when the heap goes quiet. */
 static void idle_drain_releases_retired_pages(struct kunit *test)
 {
@@ -2847,6 +2883,7 @@ static struct kunit_case smalloc_test_cases[] = {
 	KUNIT_CASE(retire_bound_is_shorter_for_large_blocks),
 	KUNIT_CASE(retire_ends_when_page_is_reused),
 	KUNIT_CASE(retire_keeps_at_most_max_pages),
+	KUNIT_CASE(retire_skips_a_burst_tail_while_the_current_page_has_room),
 	KUNIT_CASE(idle_drain_releases_retired_pages),
 	KUNIT_CASE(invariant_holds_random_single_cpu),
 	KUNIT_CASE(invariant_holds_random_cross_cpu),

@@ -142,6 +142,7 @@ case " $steps " in
 esac
 
 scripts/deps.sh
+use_ccache
 for s in $steps; do
 	[ "$s" = soak ] && [ "$side_soak" = 1 ] && continue
 	if [ "$s" = modtest ] && [ "$side_soak" = 1 ]; then

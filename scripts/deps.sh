@@ -3,8 +3,8 @@
 #
 # Install the Debian packages smalloc's build and tests need: the 6.12
 # kernel (image, headers, source) and bookworm's default 6.1 kernel (image,
-# headers), QEMU, busybox, the kernel build tools, dkms and gnuplot (the
-# benchmark pictures).  Idempotent:
+# headers), QEMU, busybox, the kernel build tools, dkms, gnuplot (the
+# benchmark pictures) and ccache (make check's compiler cache).  Idempotent:
 # when everything is present it prints nothing and returns at once.
 # Nothing but Debian packages is fetched.
 #
@@ -24,6 +24,7 @@ pkgs=(
 	sparse cpio kmod xz-utils python3 rsync perl coccinelle
 	dkms
 	gnuplot-nox
+	ccache
 )
 [ $# -gt 0 ] && pkgs=("$@")
 

@@ -32,6 +32,8 @@
 set -euo pipefail
 
 . "$(dirname "$0")/lib.sh"
+# The kernel's build tree is its cache: ccache would only double it.
+no_ccache
 jobs=${JOBS:-$(nproc)}
 variant=${KUNIT_VARIANT:-kasan}
 

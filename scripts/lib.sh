@@ -7,6 +7,33 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache=${SMALLOC_CACHE:-$HOME/.cache/smalloc}
 ktree=$cache/linux-source-6.12
 
+# use_ccache: compile through ccache if it is installed (scripts/deps.sh
+# installs it), its cache beside the kernel trees: Debian's /usr/lib/ccache
+# first in PATH, so that every gcc and clang (Kbuild's module builds, dkms,
+# the user-space harness) goes through it with no flag of its own.  A
+# second make check in the same tree then compiles nothing that did not
+# change.  Nothing depends on it: without ccache, or with an empty cache,
+# the compilers run as before.  The KUnit kernels keep their own
+# incremental build trees and do not use it (scripts/kunit.sh).
+use_ccache() {
+	[ -x /usr/lib/ccache/gcc ] || return 0
+	case ":$PATH:" in
+	*:/usr/lib/ccache:*) ;;
+	*) export PATH=/usr/lib/ccache:$PATH ;;
+	esac
+	export CCACHE_DIR=${CCACHE_DIR:-$cache/ccache}
+	export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-2G}
+}
+
+# no_ccache: the compilers themselves again.
+no_ccache() {
+	local p=:$PATH:
+
+	p=${p//:\/usr\/lib\/ccache:/:}
+	p=${p#:}
+	export PATH=${p%:}
+}
+
 # Debian's 6.12 kernel: its version, image and headers.
 deb_kver() {
 	ls -d /usr/src/linux-headers-6.12.*-amd64 2>/dev/null | sort -V |

@@ -13,9 +13,7 @@
  * The bound:
  *  - at most smalloc_retire_max() retired pages per class and heap (16
  *    pages' worth, at least 2 spans of any size); an emptied page beyond
- *    that goes back at once, and so does one emptied while the class's
- *    current page is another page with room (the tail of a burst:
- *    smalloc_class_has_room_elsewhere());
+ *    that goes back at once;
  *  - a retired page lives SMALLOC_RETIRE_CYCLES of its heartbeats (a
  *    quarter of that for blocks above SMALLOC_RETIRE_LARGE_SIZE) unless it
  *    is used again; a heartbeat is one pass of the heap's slow path, and
@@ -128,28 +126,6 @@ void smalloc_unretire(struct smalloc_heap *heap, struct smalloc_page *page)
 	page->retire_expire = 0;
 }
 
-/*
- * Does the class's current page (its queue's head, where allocations
- * go) have room, other than @page and other than a retired page?  Then an
- * emptied @page would only wait for allocations that go elsewhere: the
- * tail of a burst being freed, while the page the burst ended on still
- * has room.  A page emptied while the head is itself, retired or
- * without room (a churn of all the class's pages) is what retiring is
- * for.  Only the head is looked at: O(1), and it is the page the next
- * allocation takes.
- */
-static bool smalloc_class_has_room_elsewhere(struct smalloc_heap *heap,
-					     const struct smalloc_page *page)
-{
-	const struct smalloc_page *head =
-		list_first_entry(&heap->queue[page->class],
-				 struct smalloc_page, list);
-
-	return head != page && !smalloc_page_is_retired(head) &&
-	       (head->free || head->local_free ||
-		head->capacity < head->reserved);
-}
-
 /**
  * smalloc_page_retire - a page's last live block came back to its owner
  * @heap: owned heap
@@ -160,7 +136,6 @@ void smalloc_page_retire(struct smalloc_heap *heap, struct smalloc_page *page)
 	if (!smalloc_page_is_retired(page)) {
 		if (heap->nr_retired[page->class] >=
 		    smalloc_retire_max(page->class) ||
-		    smalloc_class_has_room_elsewhere(heap, page) ||
 		    !smalloc_retire_charge(page)) {
 			smalloc_heap_release_page(heap, page);
 			return;

@@ -584,7 +584,7 @@ extern struct smalloc_page smalloc_empty_page;
  * softirq (level 1: not a task, and no NMI or hardirq bit, so the
  * serving-softirq one), which network receive and timers allocate in:
  * one more test, where the level's arithmetic and the multiply by the
- * heap's size took nine instructions.
+ * heap's size took ten instructions.
  */
 static __always_inline struct smalloc_heap *smalloc_heap_get(void)
 {
@@ -755,7 +755,8 @@ static __always_inline bool smalloc_heap_push_block(struct smalloc_page *page,
 	 * --used > 0, as one decl and the jump on its flags, which GCC
 	 * otherwise makes a load, a subtract, a store and a test.
 	 */
-	asm("decl %[used]" : [used] "+m" (page->used), "=@ccg" (done));
+	asm("decl %[used]" CC_SET(g)
+	    : [used] "+m" (page->used), CC_OUT(g) (done));
 	if (likely(done))
 		return false;
 	/* Emptied (a retired page is never on the full queue). */

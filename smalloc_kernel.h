@@ -49,6 +49,7 @@
 #include <linux/topology.h>
 #include <linux/vmalloc.h>
 #include <linux/workqueue.h>
+#include <asm/asm.h>
 
 /*
  * The two Debian kernels a user has, 6.1 and 6.12, differ in a few

@@ -83,6 +83,9 @@
 #define likely(x)		__builtin_expect(!!(x), 1)
 #define unlikely(x)		__builtin_expect(!!(x), 0)
 #define barrier()		__asm__ __volatile__("" : : : "memory")
+/* arch/x86/include/asm/asm.h's: a condition code as an asm output. */
+#define CC_SET(c)		"\n\t/* output condition code " #c "*/\n"
+#define CC_OUT(c)		"=@cc" #c
 #define _RET_IP_		((unsigned long)__builtin_return_address(0))
 #define _THIS_IP_		({ __label__ __here; __here: (unsigned long)&&__here; })
 

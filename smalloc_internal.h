@@ -178,8 +178,12 @@ struct smalloc_page {
  * field (> 0: nothing more to do) then catches both a page it emptied
  * and a page to take off the full list, where testing the flag too took
  * two more instructions on every free.  Set and taken off with the flag
- * (smalloc_heap_to_full(), smalloc_heap_unfull()); a remote collection
- * subtracts from the biased value as from any.
+ * (smalloc_heap_to_full(), smalloc_page_clear_full()); a remote collection
+ * subtracts from the biased value as from any.  Only the heap's owner
+ * reads or writes ->used and the flag (a remote free touches neither; a
+ * free from another context level of the CPU does, as the owner, with
+ * the owner kept out: smalloc_remote.c), so the two, changed one after
+ * the other, are never seen apart.
  */
 #define SMALLOC_USED_FULL_BIAS	((int)BIT(30))
 
@@ -654,6 +658,18 @@ void smalloc_heap_release_retired(struct smalloc_heap *heap);
 bool smalloc_heap_drain(struct smalloc_heap *heap);
 unsigned long smalloc_heap_destroy(struct smalloc_heap *heap);
 int smalloc_heap_check(struct smalloc_heap *heap);
+
+/*
+ * The most blocks @heap's ctx_free can hold: what its pages hold.  Walks
+ * of the list stop there, so that one a racing double free corrupted into
+ * a cycle is reported, not walked for ever (smalloc_heap_check(), the
+ * debugfs snapshot).
+ */
+static inline unsigned long smalloc_heap_ctx_free_max(const struct smalloc_heap *heap)
+{
+	return heap->nr_pages * (SMALLOC_MAX_BLOCKS + 1UL);
+}
+
 long smalloc_check_this_cpu(void *unused);
 int smalloc_heaps_init(void);
 void smalloc_heaps_exit(void);

@@ -717,7 +717,7 @@ int smalloc_heap_check(struct smalloc_heap *heap)
 		    !smalloc_block_valid(page, block) ||
 		    page->live[smalloc_block_number(page, block)])
 			err = -EFAULT;
-		else if (++nr_ctx > heap->nr_pages * (SMALLOC_MAX_BLOCKS + 1))
+		else if (++nr_ctx > smalloc_heap_ctx_free_max(heap))
 			err = -ELOOP;
 		else
 			block = smalloc_block_next(page, block);

@@ -165,17 +165,15 @@ static void smalloc_snap_heap(struct smalloc_snap *snap,
 	void *block;
 
 	/*
-	 * Counted as used by their pages, summed below.  A list corrupted
-	 * by a racing double free (see smalloc_heap_check(), which reports
-	 * it) would otherwise be walked for ever, with interrupts off: stop
-	 * at a block that is not this heap's, or after as many blocks as its
-	 * pages hold.
+	 * Counted as used by their pages, summed below.  This walk runs
+	 * with interrupts off: stop at a block that is not this heap's, or
+	 * at smalloc_heap_ctx_free_max().
 	 */
 	for (block = READ_ONCE(heap->ctx_free); block;
 	     block = smalloc_block_next(page, block)) {
 		page = smalloc_ptr_to_page(block);
 		if (!page || page->heap != heap ||
-		    ++nr_ctx > heap->nr_pages * (SMALLOC_MAX_BLOCKS + 1)) {
+		    ++nr_ctx > smalloc_heap_ctx_free_max(heap)) {
 			pr_warn_ratelimited("ctx_free of a heap of CPU %d is corrupt\n",
 					    heap->cpu);
 			break;

@@ -1042,6 +1042,45 @@ static void ctx_emptied_pages_are_bounded(struct kunit *test)
 }
 
 /*
+ * The budget cases: a small global retire budget for the case, the
+ * retired frames' peak after each step, and at the end that the peak
+ * reached the budget (within one span: 8 frames at most) and never
+ * passed it, and that the counter is the sum of what the heaps hold.
+ */
+#define BUDGET_FRAMES	24UL
+
+static unsigned long budget_begin(struct kunit *test)
+{
+	unsigned long saved = smalloc_retire_budget;
+
+	smalloc_drain();
+	KUNIT_ASSERT_EQ(test, atomic_long_read(&smalloc_retired_frames), 0);
+	WRITE_ONCE(smalloc_retire_budget, BUDGET_FRAMES);
+	return saved;
+}
+
+static void budget_step(struct kunit *test, unsigned long *peak)
+{
+	long now = atomic_long_read(&smalloc_retired_frames);
+
+	*peak = max_t(unsigned long, *peak, now);
+	KUNIT_EXPECT_LE(test, now, BUDGET_FRAMES);
+}
+
+static void budget_end(struct kunit *test, unsigned long saved,
+		       unsigned long peak)
+{
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&smalloc_retired_frames),
+			smalloc_retired_frames_sum());
+	KUNIT_EXPECT_GT(test, peak + 8, BUDGET_FRAMES);
+	KUNIT_EXPECT_LE(test, peak, BUDGET_FRAMES);
+	WRITE_ONCE(smalloc_retire_budget, saved);
+	smalloc_drain();
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&smalloc_retired_frames), 0);
+	expect_all_heaps_consistent(test);
+}
+
+/*
  * The per-heap bound alone grows with CPUs x context levels x classes;
  * the global budget does not.  Every online CPU, in task, softirq and
  * hardirq context, fills and empties three spans of each of several
@@ -1052,13 +1091,9 @@ static void ctx_emptied_pages_are_bounded(struct kunit *test)
 static void retired_pages_stay_within_the_global_budget(struct kunit *test)
 {
 	static const size_t sizes[] = { 64, 256, 1024, 4096 };
-	const unsigned long budget = 24;	/* frames */
-	unsigned long saved = smalloc_retire_budget, peak = 0;
+	unsigned long saved = budget_begin(test), peak = 0;
 	unsigned int cpu, ctx, k, i;
 
-	smalloc_drain();
-	KUNIT_ASSERT_EQ(test, atomic_long_read(&smalloc_retired_frames), 0);
-	WRITE_ONCE(smalloc_retire_budget, budget);
 	for_each_online_cpu(cpu) {
 		pin_to(test, cpu);
 		for (ctx = SMALLOC_CTX_TASK; ctx <= SMALLOC_CTX_HARDIRQ; ctx++) {
@@ -1072,22 +1107,11 @@ static void retired_pages_stay_within_the_global_budget(struct kunit *test)
 				for (i = 0; i < c->nr; i++)
 					KUNIT_ASSERT_NOT_NULL(test, c->objs[i]);
 				ctx_run(test, c, false, ctx);
-				peak = max_t(unsigned long, peak,
-					     atomic_long_read(&smalloc_retired_frames));
-				KUNIT_EXPECT_LE(test, atomic_long_read(&smalloc_retired_frames),
-						budget);
+				budget_step(test, &peak);
 			}
 		}
 	}
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&smalloc_retired_frames),
-			smalloc_retired_frames_sum());
-	/* It was driven there: within one span (8 frames at most) of it. */
-	KUNIT_EXPECT_GT(test, peak + 8, budget);
-	KUNIT_EXPECT_LE(test, peak, budget);
-	WRITE_ONCE(smalloc_retire_budget, saved);
-	smalloc_drain();
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&smalloc_retired_frames), 0);
-	expect_all_heaps_consistent(test);
+	budget_end(test, saved, peak);
 }
 
 /* ---------------------------------------------------------------- */
@@ -1193,8 +1217,7 @@ static void smalloc_node_places_every_block_on_its_node(struct kunit *test)
 static void pool_retired_pages_stay_within_the_global_budget(struct kunit *test)
 {
 	static const size_t sizes[] = { 64, 256, 1024, 4096 };
-	const unsigned long budget = 24;	/* frames */
-	unsigned long saved = smalloc_retire_budget, peak = 0;
+	unsigned long saved, peak = 0;
 	unsigned int k, i, n;
 	void **objs;
 	int node;
@@ -1205,9 +1228,7 @@ static void pool_retired_pages_stay_within_the_global_budget(struct kunit *test)
 	for_each_online_node(node)
 		if (node != numa_mem_id())
 			break;
-	smalloc_drain();
-	KUNIT_ASSERT_EQ(test, atomic_long_read(&smalloc_retired_frames), 0);
-	WRITE_ONCE(smalloc_retire_budget, budget);
+	saved = budget_begin(test);
 	for (k = 0; k < ARRAY_SIZE(sizes); k++) {
 		n = 3 * smalloc_classes[smalloc_size_class(sizes[k])].blocks;
 		objs = kcalloc(n, sizeof(void *), GFP_KERNEL);
@@ -1223,23 +1244,13 @@ static void pool_retired_pages_stay_within_the_global_budget(struct kunit *test)
 		kfree(objs);
 		/* Remote frees, every one: emptied spans retire as collected. */
 		smalloc_pools_call(collect_pool, NULL);
-		peak = max_t(unsigned long, peak,
-			     atomic_long_read(&smalloc_retired_frames));
-		KUNIT_EXPECT_LE(test, atomic_long_read(&smalloc_retired_frames),
-				budget);
+		budget_step(test, &peak);
 	}
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&smalloc_retired_frames),
-			smalloc_retired_frames_sum());
-	/* All of it the pool's, and driven there: within one span of it. */
+	/* All of it the pool's. */
 	KUNIT_EXPECT_EQ(test, smalloc_pools_retired(),
 			atomic_long_read(&smalloc_retired_frames));
-	KUNIT_EXPECT_GT(test, peak + 8, budget);
-	KUNIT_EXPECT_LE(test, peak, budget);
 	KUNIT_EXPECT_EQ(test, smalloc_pools_call(check_pool, NULL), 0);
-	WRITE_ONCE(smalloc_retire_budget, saved);
-	smalloc_drain();
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&smalloc_retired_frames), 0);
-	expect_all_heaps_consistent(test);
+	budget_end(test, saved, peak);
 }
 
 /* smemdup(), sstrdup(), sstrndup(), srealloc_array(), the _node forms. */

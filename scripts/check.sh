@@ -36,9 +36,12 @@
 #             built against the installed headers in a 6.12 boot, remove
 #
 # CHECK_ONLY="build style" runs a subset.  Exits non-zero if any step fails.
-# The soak and the module-mode test each keep one host CPU busy (single-
-# threaded TCG), so when both are to run the soak runs alongside modtest,
-# its output shown once it is done; CHECK_SERIAL=1 runs it on its own.
+# The module-mode test keeps one host CPU busy (single-threaded TCG), so
+# the soak and then the DKMS test run one after the other on the other
+# CPU, started with modtest; neither builds in the repository's own tree
+# (the soak builds in a copy, DKMS from make deb's), which modtest and
+# realclients rebuild for each kernel.  Their output is shown once every
+# other step is done; CHECK_SERIAL=1 runs each step on its own.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$repo"
@@ -134,36 +137,52 @@ record() {
 	summary+=("$(printf '%-8s %s %5ss' "$1" "$r" "$3")")
 }
 
-side_soak=0
-case " $steps " in
-*" modtest "*" soak "* | *" soak "*" modtest "*)
-	[ "${CHECK_SERIAL:-0}" = 1 ] || side_soak=1
-	;;
-esac
+# The steps run beside modtest, in this order, and their logs.
+side=()
+if [ "${CHECK_SERIAL:-0}" != 1 ] && [[ " $steps " == *" modtest "* ]]; then
+	for s in soak dkms; do
+		[[ " $steps " == *" $s "* ]] && side+=("$s")
+	done
+fi
+side_dir=$(mktemp -d)
+trap 'rm -rf "$side_dir"' EXIT
+
+# Run the side steps one after the other, each step's output, exit code
+# and seconds into $side_dir.
+run_side() {
+	local s t0
+
+	for s in "${side[@]}"; do
+		t0=$(date +%s)
+		"step_$s" >"$side_dir/$s.log" 2>&1
+		echo $? >"$side_dir/$s.rc"
+		echo $(($(date +%s) - t0)) >"$side_dir/$s.secs"
+	done
+}
 
 scripts/deps.sh
 use_ccache
+side_pid=
 for s in $steps; do
-	[ "$s" = soak ] && [ "$side_soak" = 1 ] && continue
-	if [ "$s" = modtest ] && [ "$side_soak" = 1 ]; then
-		soak_log=$(mktemp)
-		soak_start=$(date +%s)
-		(step_soak >"$soak_log" 2>&1; echo $? >"$soak_log.rc"; date +%s >"$soak_log.end") &
-		soak_pid=$!
-		echo "=== check: soak started alongside modtest (its output follows modtest's)"
+	[[ " ${side[*]} " == *" $s "* ]] && continue
+	if [ "$s" = modtest ] && [ ${#side[@]} -gt 0 ]; then
+		run_side &
+		side_pid=$!
+		echo "=== check: ${side[*]} started alongside modtest (output at the end)"
 	fi
 	echo "=== check: $s"
 	start=$(date +%s)
 	"step_$s"
 	record "$s" $? $(($(date +%s) - start))
-	if [ "$s" = modtest ] && [ "$side_soak" = 1 ]; then
-		wait "$soak_pid"
-		echo "=== check: soak"
-		cat "$soak_log"
-		record soak "$(cat "$soak_log.rc")" $(($(cat "$soak_log.end") - soak_start))
-		rm -f "$soak_log" "$soak_log.rc" "$soak_log.end"
-	fi
 done
+if [ -n "$side_pid" ]; then
+	wait "$side_pid"
+	for s in "${side[@]}"; do
+		echo "=== check: $s"
+		cat "$side_dir/$s.log"
+		record "$s" "$(cat "$side_dir/$s.rc")" "$(cat "$side_dir/$s.secs")"
+	done
+fi
 
 echo
 echo "=== summary"

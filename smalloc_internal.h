@@ -246,13 +246,19 @@ static inline void *smalloc_block_next(const struct smalloc_page *page,
 	return (void *)(ror64(v - page->key[0], SMALLOC_KEY_ROT) ^ page->key[1]);
 }
 
+/* @next as a free block stores it, with the page's keys @key0, @key1. */
+static inline unsigned long smalloc_next_encode(unsigned long key0,
+						unsigned long key1,
+						const void *next)
+{
+	return rol64((unsigned long)next ^ key1, SMALLOC_KEY_ROT) + key0;
+}
+
 static inline void smalloc_block_set_next(const struct smalloc_page *page,
 					  void *block, const void *next)
 {
-	unsigned long v = rol64((unsigned long)next ^ page->key[1],
-				SMALLOC_KEY_ROT) + page->key[0];
-
-	smalloc_block_set_word(block, v);
+	smalloc_block_set_word(block, smalloc_next_encode(page->key[0],
+							  page->key[1], next));
 }
 
 /*

@@ -355,28 +355,41 @@ bool smalloc_page_extend(struct smalloc_page *page)
 	unsigned int n = page->reserved - page->capacity;
 	unsigned int max = max_t(unsigned int, PAGE_SIZE / page->block_size,
 				  SMALLOC_MIN_EXTEND);
-	unsigned int i, idx, stride;
-	void *base, *first, *block;
+	/* In registers: the stores below may alias the page, for GCC. */
+	unsigned long key0 = page->key[0], key1 = page->key[1];
+	size_t size = page->block_size, span, step;
+	void *base, *end, *first, *block, *next;
+	unsigned int idx, stride;
 
 	if (!n)
 		return false;
 	n = min(n, max);
-	base = page->start + (size_t)page->capacity * page->block_size;
+	base = page->start + (size_t)page->capacity * size;
+	span = (size_t)n * size;
+	end = base + span;
 	stride = smalloc_carve_stride(n, &idx);
-	first = base + (size_t)idx * page->block_size;
-	block = first;
-	for (i = 1; i < n; i++) {
-		void *next;
-
-		idx = (idx + stride) % n;
-		next = base + (size_t)idx * page->block_size;
-		if (static_branch_unlikely(&smalloc_poison))
+	step = (size_t)stride * size;
+	if (static_branch_unlikely(&smalloc_poison))
+		for (block = base; block < end; block += size)
 			smalloc_poison_block(page, block);
-		smalloc_block_set_next(page, block, next);
+	/*
+	 * Block number idx + stride (mod n) follows block idx.  Both are
+	 * below n, so the next block's address is at most one span past the
+	 * end: one compare and subtract, no division per block.
+	 */
+	first = base + (size_t)idx * size;
+	block = first;
+	/* stride and n are coprime: one cycle through all n blocks. */
+	for (;;) {
+		next = block + step;
+		if (next >= end)
+			next = block - (span - step);
+		if (next == first)
+			break;
+		smalloc_block_set_word(block, smalloc_next_encode(key0, key1,
+								  next));
 		block = next;
 	}
-	if (static_branch_unlikely(&smalloc_poison))
-		smalloc_poison_block(page, block);
 	smalloc_block_set_next(page, block, page->free);
 	page->free = first;
 	page->capacity += n;

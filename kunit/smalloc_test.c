@@ -2143,6 +2143,50 @@ static void random_order_hides_carve_order(struct kunit *test)
 	WRITE_ONCE(smalloc_random_order, saved);
 }
 
+/*
+ * An extension links each block it carves exactly once, in either order:
+ * a fresh span of every class, filled, hands out each of its blocks once
+ * and then holds no free block.
+ */
+static void carve_links_every_block_once(struct kunit *test)
+{
+	void **objs = kunit_kcalloc(test, SMALLOC_MAX_BLOCKS, sizeof(void *),
+				     GFP_KERNEL);
+	u8 *seen = kunit_kzalloc(test, SMALLOC_MAX_BLOCKS, GFP_KERNEL);
+	bool saved = smalloc_random_order;
+	struct smalloc_page *page;
+	unsigned int c, i, nr, pass;
+	unsigned long index;
+
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	KUNIT_ASSERT_NOT_NULL(test, seen);
+	pin_to(test, 0);
+	for (pass = 0; pass < 2; pass++) {
+		WRITE_ONCE(smalloc_random_order, !pass);
+		for (c = 0; c < SMALLOC_NR_CLASSES; c++) {
+			page = fill_one_page(test, smalloc_classes[c].size, objs,
+					     &nr);
+			memset(seen, 0, SMALLOC_MAX_BLOCKS);
+			for (i = 0; i < nr; i++) {
+				KUNIT_EXPECT_TRUE(test, smalloc_block_index(page, objs[i],
+									    &index));
+				KUNIT_ASSERT_LT(test, index, nr);
+				KUNIT_EXPECT_EQ_MSG(test, seen[index]++, 0,
+						    "class %u: block %lu twice", c,
+						    index);
+			}
+			KUNIT_EXPECT_NULL(test, page->free);
+			KUNIT_EXPECT_NULL(test, page->local_free);
+			KUNIT_EXPECT_EQ(test, page->capacity, nr);
+			for (i = 0; i < nr; i++)
+				sfree(objs[i]);
+		}
+		/* The next pass's spans are fresh ones. */
+		smalloc_drain_all();
+	}
+	WRITE_ONCE(smalloc_random_order, saved);
+}
+
 /* ---------------------------------------------------------------- */
 /* Interrupt contexts                                                */
 /* ---------------------------------------------------------------- */
@@ -2960,6 +3004,7 @@ static struct kunit_case smalloc_test_cases[] = {
 	KUNIT_CASE(double_free_after_promotion_is_detected),
 	KUNIT_CASE(poison_catches_write_after_free),
 	KUNIT_CASE(random_order_hides_carve_order),
+	KUNIT_CASE(carve_links_every_block_once),
 	KUNIT_CASE(irq_and_softirq_alloc_with_remote_free),
 	KUNIT_CASE_SLOW(soak_every_cpu_and_context),
 	KUNIT_CASE_SLOW(soak_with_cpu_hotplug),

@@ -1257,6 +1257,11 @@ static inline u32 get_random_u32(void)
 	return (u32)harness_random();
 }
 
+static inline u64 get_random_u64(void)
+{
+	return harness_random();
+}
+
 static inline u32 get_random_u32_below(u32 ceil)
 {
 	return (u32)(((u64)get_random_u32() * ceil) >> 32);

@@ -768,18 +768,17 @@ extern unsigned int smalloc_idle_drain_ms;
  * (smalloc_heap_free_local_slow()), but for the commonest way to empty a
  * page, an alloc/free pair on a retired one: its last block comes back
  * with local_free empty, and retiring it again would only restart its
- * clock and put this one block back on free.  That is done here, without
- * the call, and tested only once the page is known to be emptied or full,
- * so that a free that leaves the page in use pays one test and one jump.
+ * clock and move this one block onto free.  That is done here, without
+ * the call, the block pushed onto free directly, and tested only once
+ * the page is known to be emptied or full, so that a free that leaves
+ * the page in use pays one test and one jump.  The count goes down
+ * before the block is on a list: only the owner reads either.
  */
 static __always_inline bool smalloc_heap_push_block(struct smalloc_page *page,
 						    void *block)
 {
-	void *old = page->local_free;
 	bool done;
 
-	smalloc_block_set_next(page, block, old);
-	page->local_free = block;
 	/*
 	 * Neither emptied nor on the full list (SMALLOC_USED_FULL_BIAS):
 	 * --used > 0, as one decl and the jump on its flags, which GCC
@@ -787,16 +786,20 @@ static __always_inline bool smalloc_heap_push_block(struct smalloc_page *page,
 	 */
 	asm("decl %[used]" CC_SET(g)
 	    : [used] "+m" (page->used), CC_OUT(g) (done));
-	if (likely(done))
+	if (likely(done)) {
+		smalloc_block_set_next(page, block, page->local_free);
+		page->local_free = block;
 		return false;
+	}
 	/* Emptied (a retired page is never on the full queue). */
-	if (!old && page->flags == SMALLOC_PAGE_IN_RETIRED) {
+	if (!page->local_free && page->flags == SMALLOC_PAGE_IN_RETIRED) {
 		smalloc_block_set_next(page, block, page->free);
 		page->free = block;
-		page->local_free = NULL;
 		page->retire_expire = page->retire_cycles;
 		return false;
 	}
+	smalloc_block_set_next(page, block, page->local_free);
+	page->local_free = block;
 	return true;
 }
 

@@ -281,10 +281,12 @@ static __always_inline bool smalloc_block_index(const struct smalloc_page *page,
 	 * realign the kernel's 8-byte-aligned stack in every caller.  The
 	 * compare takes magic from memory as the multiply does: left to C,
 	 * GCC loads it into a register first, one more instruction per
-	 * sfree().
+	 * sfree().  That second read comes after mulq wrote %rdx, so the
+	 * index is early-clobber: else the compiler may address magic
+	 * through %rdx (block_index_is_exact_wherever_the_page_is).
 	 */
 	asm("mulq %[magic]\n\tcmpq %[magic], %[lo]" CC_SET(b)
-	    : [lo] "+a" (lo), "=d" (*index), CC_OUT(b) (divides)
+	    : [lo] "+a" (lo), "=&d" (*index), CC_OUT(b) (divides)
 	    : [magic] "m" (page->magic));
 	return divides;
 }

@@ -26,6 +26,7 @@
 
 struct smalloc_test_ctx {
 	unsigned int saved_idle_ms;
+	bool saved_random_order;	/* restored even if a case stops early */
 	long base_pages;
 };
 
@@ -1932,6 +1933,49 @@ static void uncarved_block_is_not_a_block(struct kunit *test)
  * span being set up or torn down, seen by a racing bad pointer) is not
  * taken for a block: the pointer is reported and nothing is touched.
  */
+/*
+ * smalloc_block_index() with the page's address in %rdx on entry (the
+ * third argument): its asm reads page->magic a second time after mulq
+ * wrote %rdx, so the index output must be early-clobber, or the compiler
+ * may address that second read through the product's high half.  Not
+ * instrumented, so that the sanitizers' checks do not move @page first.
+ */
+static noinline __no_sanitize_address __no_sanitize_thread bool
+block_index_page_third(const void *p, unsigned long unused,
+		       const struct smalloc_page *page, unsigned long *index)
+{
+	return smalloc_block_index(page, p, index);
+}
+
+static void block_index_is_exact_wherever_the_page_is(struct kunit *test)
+{
+	/* Called through a pointer: no build may change its registers. */
+	bool (*block_index_fn)(const void *p, unsigned long unused,
+			       const struct smalloc_page *page,
+			       unsigned long *index) = block_index_page_third;
+	struct smalloc_page *page;
+	unsigned long index;
+	void *objs[2];
+	u8 *b;
+
+	OPTIMIZER_HIDE_VAR(block_index_fn);
+
+	objs[0] = smalloc(48, GFP_KERNEL);
+	objs[1] = smalloc(48, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, objs[0]);
+	KUNIT_ASSERT_NOT_NULL(test, objs[1]);
+	page = smalloc_ptr_to_page(objs[1]);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	b = objs[1];
+	KUNIT_EXPECT_TRUE(test, block_index_fn(b, 0, page, &index));
+	KUNIT_EXPECT_EQ(test, index, (unsigned long)(b - (u8 *)page->start) / 48);
+	KUNIT_EXPECT_FALSE(test, block_index_fn(b + 8, 0, page, &index));
+	KUNIT_EXPECT_TRUE(test, block_index_fn(page->start, 0, page, &index));
+	KUNIT_EXPECT_EQ(test, index, 0);
+	sfree(objs[0]);
+	sfree(objs[1]);
+}
+
 static void frame_without_descriptor_is_not_a_block(struct kunit *test)
 {
 	unsigned long invalid = smalloc_stat_sum(SMALLOC_INVALID_FREE);
@@ -2120,7 +2164,6 @@ static void random_order_hides_carve_order(struct kunit *test)
 {
 	void **objs = kunit_kcalloc(test, 3 * SMALLOC_MAX_BLOCKS, sizeof(void *),
 				     GFP_KERNEL);
-	bool saved = smalloc_random_order;
 	unsigned int i, nr, shuffled = 0;
 
 	KUNIT_ASSERT_NOT_NULL(test, objs);
@@ -2140,7 +2183,6 @@ static void random_order_hides_carve_order(struct kunit *test)
 	KUNIT_EXPECT_GT(test, shuffled, 0);
 	for (i = 0; i < 3 * SMALLOC_MAX_BLOCKS; i++)
 		sfree(objs[i]);
-	WRITE_ONCE(smalloc_random_order, saved);
 }
 
 /*
@@ -2153,7 +2195,6 @@ static void carve_links_every_block_once(struct kunit *test)
 	void **objs = kunit_kcalloc(test, SMALLOC_MAX_BLOCKS, sizeof(void *),
 				     GFP_KERNEL);
 	u8 *seen = kunit_kzalloc(test, SMALLOC_MAX_BLOCKS, GFP_KERNEL);
-	bool saved = smalloc_random_order;
 	struct smalloc_page *page;
 	unsigned int c, i, nr, pass;
 	unsigned long index;
@@ -2184,7 +2225,6 @@ static void carve_links_every_block_once(struct kunit *test)
 		/* The next pass's spans are fresh ones. */
 		smalloc_drain_all();
 	}
-	WRITE_ONCE(smalloc_random_order, saved);
 }
 
 /* ---------------------------------------------------------------- */
@@ -2936,6 +2976,7 @@ static int smalloc_test_init(struct kunit *test)
 	if (!ctx)
 		return -ENOMEM;
 	ctx->saved_idle_ms = smalloc_idle_drain_ms;
+	ctx->saved_random_order = smalloc_random_order;
 	WRITE_ONCE(smalloc_idle_drain_ms, 0);
 	smalloc_drain_all();
 	ctx->base_pages = atomic_long_read(&smalloc_nr_pages);
@@ -2959,6 +3000,7 @@ static void smalloc_test_exit(struct kunit *test)
 			ctx->base_pages);
 	expect_all_heaps_consistent(test);
 	WRITE_ONCE(smalloc_idle_drain_ms, ctx->saved_idle_ms);
+	WRITE_ONCE(smalloc_random_order, ctx->saved_random_order);
 }
 
 static struct kunit_case smalloc_test_cases[] = {
@@ -3000,6 +3042,7 @@ static struct kunit_case smalloc_test_cases[] = {
 	KUNIT_CASE(foreign_and_invalid_frees_are_contained),
 	KUNIT_CASE(frame_without_descriptor_is_not_a_block),
 	KUNIT_CASE(uncarved_block_is_not_a_block),
+	KUNIT_CASE(block_index_is_exact_wherever_the_page_is),
 	KUNIT_CASE(double_free_is_detected_and_contained),
 	KUNIT_CASE(double_free_after_promotion_is_detected),
 	KUNIT_CASE(poison_catches_write_after_free),

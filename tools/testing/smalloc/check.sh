@@ -4,9 +4,12 @@
 # make check: run what the Makefile built and add up the results.
 #
 #   1. the KUnit suite and harness_test.c under ASan+UBSan   (one per case)
-#   2. the same under ThreadSanitizer                       (one per case)
-#   3. the remote-free stress under ThreadSanitizer         (one)
-#   4. the fuzzer for FUZZ_TIME seconds, alongside 1-3      (one)
+#   2. the same built as the module is, GCC -O2 without any
+#      sanitizer: code generation the instrumented builds hide
+#      (register choices around the inline asm)             (one per case)
+#   3. the same under ThreadSanitizer                       (one per case)
+#   4. the remote-free stress under ThreadSanitizer         (one)
+#   5. the fuzzer for FUZZ_TIME seconds, alongside 1-4      (one)
 #
 # Prints each program's output (the fuzzer's to a log) and ends with
 # "N passed, N failed, N skipped"; exits non-zero if anything failed.
@@ -56,7 +59,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
 
 # The fuzzer is one process on one core for FUZZ_TIME seconds: it runs
-# beside the other three (about as long together) on a second core, and
+# beside the other four (about as long together) on a second core, and
 # its result is reported after theirs.
 mkdir -p "$B/corpus"
 fuzz_t0=$SECONDS
@@ -66,6 +69,8 @@ fuzz_pid=$!
 
 run "KUnit suite + harness tests, ASan+UBSan" unit "$B/asan-unit.log" \
 	"$B/asan/smalloc_unit"
+run "KUnit suite + harness tests, GCC -O2" unit "$B/o2-unit.log" \
+	"$B/o2/smalloc_unit"
 run "KUnit suite + harness tests, TSan" unit "$B/tsan-unit.log" \
 	"$B/tsan/smalloc_unit"
 run "remote-free stress, TSan, ${STRESS_SECS}s" stress "$B/tsan-stress.log" \

@@ -1257,11 +1257,6 @@ static inline u32 get_random_u32(void)
 	return (u32)harness_random();
 }
 
-static inline u64 get_random_u64(void)
-{
-	return harness_random();
-}
-
 static inline u32 get_random_u32_below(u32 ceil)
 {
 	return (u32)(((u64)get_random_u32() * ceil) >> 32);
@@ -1646,6 +1641,10 @@ static inline void smalloc_kfree_call_rcu(struct rcu_head *head, void *ptr)
  * smalloc_debug.c is empty); ASan watches the harness itself.
  */
 #define __no_kasan_or_inline		__always_inline
+#define OPTIMIZER_HIDE_VAR(var)		__asm__ ("" : "=r" (var) : "0" (var))
+/* The harness's builds pair ASan with UBSan, as KASAN kernels may. */
+#define __no_sanitize_address		__attribute__((no_sanitize("address", "undefined")))
+#define __no_sanitize_thread		__attribute__((no_sanitize("thread")))
 extern void (*harness_kasan_disable_hook)(void);
 /*
  * The moment before smalloc writes a whole block: a test may run another

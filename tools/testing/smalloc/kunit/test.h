@@ -113,7 +113,7 @@ static inline void *kunit_kcalloc(struct kunit *test, size_t n, size_t size,
 	} while (0)
 
 #define KUNIT_BOOL(test, assert, cond, expect, fmt, ...)		\
-	KUNIT_CHECK(test, assert, !!(cond) == (expect),			\
+	KUNIT_CHECK(test, assert, (!!(cond)) == (expect),		\
 		    "Expected %s to be %s\n" fmt, #cond,		\
 		    (expect) ? "true" : "false", ##__VA_ARGS__)
 

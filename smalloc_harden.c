@@ -172,20 +172,18 @@ unsigned int smalloc_carve_stride(unsigned int n, unsigned int *start)
 	 * One draw for both, each half scaled to its range: n is at most
 	 * SMALLOC_MAX_BLOCKS, so 16 bits leave each choice within 1% of
 	 * uniform, and a u32 costs half a u64's share of the batch refill.
+	 * A stride sharing a factor with n would link only part of the
+	 * blocks.  For n a power of two (4 KiB of a power-of-two size) the
+	 * strides that share none are the odd ones: the draw picks one of
+	 * them directly.  Otherwise a stride that shares one is drawn
+	 * again, which keeps the choice uniform among those that do not.
 	 */
 	r = get_random_u32();
 	*start = ((r & 0xffff) * n) >> 16;
-	stride = 1 + (((r >> 16) * (n - 1)) >> 16);
-	/*
-	 * A stride sharing a factor with n would link only part of the
-	 * blocks: take the next one that shares none (1 shares none).  For
-	 * n a power of two (4 KiB of a power-of-two size) that is the odd
-	 * stride at or after the draw, found without gcd(): each odd one
-	 * as likely as the others, but 1 (a rotated address order) half as.
-	 */
 	if (is_power_of_2(n))
-		return stride | 1;
+		return 2 * (((r >> 16) * (n / 2)) >> 16) + 1;
+	stride = 1 + (((r >> 16) * (n - 1)) >> 16);
 	while (gcd(stride, n) != 1)
-		stride = stride % (n - 1) + 1;
+		stride = 1 + get_random_u32_below(n - 1);
 	return stride;
 }

@@ -10,8 +10,9 @@
 #             benchmark pictures drawn from fixtures (tests/plot/check.sh);
 #             the sync into the shared kernel tree (tests/ksync/check.sh)
 #   user      the allocator sources in user space (tools/testing/smalloc):
-#             the KUnit suite and harness tests under ASan+UBSan and TSan,
-#             a TSan remote-free stress, a bounded libFuzzer run; and
+#             the KUnit suite and harness tests under ASan+UBSan, TSan
+#             and GCC -O2, a TSan remote-free stress, a bounded libFuzzer
+#             run; and
 #             smallocinfo against its fixtures (tools/smalloc)
 #   kunit     the KUnit suites under kunit_tool in QEMU (-smp 4, KASAN,
 #             lockdep, DEBUG_ATOMIC_SLEEP, DEBUG_PREEMPT, DEBUG_LIST); a
@@ -137,15 +138,28 @@ record() {
 	summary+=("$(printf '%-8s %s %5ss' "$1" "$r" "$3")")
 }
 
-# The steps run beside modtest, in this order, and their logs.
+# The steps run beside modtest, in this order, and their logs.  They go
+# on beside whatever follows modtest, so only when that is realclients or
+# another side step (build's make clean would remove the DKMS test's
+# out/deb under it).
 side=()
-if [ "${CHECK_SERIAL:-0}" != 1 ] && [[ " $steps " == *" modtest "* ]]; then
+after_modtest=" ${steps#*modtest} "
+if [ "${CHECK_SERIAL:-0}" != 1 ] && [[ " $steps " == *" modtest "* ]] &&
+   [ -z "$(tr ' ' '\n' <<<"$after_modtest" | grep -vxE '(realclients|soak|dkms)?')" ]; then
 	for s in soak dkms; do
 		[[ " $steps " == *" $s "* ]] && side+=("$s")
 	done
 fi
 side_dir=$(mktemp -d)
-trap 'rm -rf "$side_dir"' EXIT
+side_pid=
+# An interrupted check stops the side steps too (the DKMS test installs
+# a package as root): they run in a process group of their own.
+on_exit() {
+	[ -n "$side_pid" ] && kill -TERM -- -"$side_pid" 2>/dev/null && wait "$side_pid"
+	rm -rf "$side_dir"
+}
+trap on_exit EXIT
+trap 'exit 130' INT TERM
 
 # Run the side steps one after the other, each step's output, exit code
 # and seconds into $side_dir.
@@ -162,12 +176,13 @@ run_side() {
 
 scripts/deps.sh
 use_ccache
-side_pid=
 for s in $steps; do
 	[[ " ${side[*]} " == *" $s "* ]] && continue
 	if [ "$s" = modtest ] && [ ${#side[@]} -gt 0 ]; then
+		set -m
 		run_side &
 		side_pid=$!
+		set +m
 		echo "=== check: ${side[*]} started alongside modtest (output at the end)"
 	fi
 	echo "=== check: $s"
@@ -177,6 +192,7 @@ for s in $steps; do
 done
 if [ -n "$side_pid" ]; then
 	wait "$side_pid"
+	side_pid=
 	for s in "${side[@]}"; do
 		echo "=== check: $s"
 		cat "$side_dir/$s.log"

@@ -92,7 +92,7 @@ step_style() {
 }
 
 step_user() {
-	make -C tools/testing/smalloc check &&
+	make -C tools/testing/smalloc -j"$(nproc)" check &&
 		make -C tools/smalloc check
 }
 

@@ -357,8 +357,8 @@ bool smalloc_page_extend(struct smalloc_page *page)
 				  SMALLOC_MIN_EXTEND);
 	/* In registers: the stores below may alias the page, for GCC. */
 	unsigned long key0 = page->key[0], key1 = page->key[1];
-	size_t size = page->block_size, span, step;
-	void *base, *end, *first, *block, *next;
+	size_t size = page->block_size, span, step, back;
+	void *base, *end, *wrap, *first, *block, *next;
 	unsigned int idx, stride;
 
 	if (!n)
@@ -374,21 +374,28 @@ bool smalloc_page_extend(struct smalloc_page *page)
 			smalloc_poison_block(page, block);
 	/*
 	 * Block number idx + stride (mod n) follows block idx.  Both are
-	 * below n, so the next block's address is at most one span past the
-	 * end: one compare and subtract, no division per block.
+	 * below n, so the next block is one step on, or one step less a
+	 * span back: one compare, no division per block.  Two links a
+	 * round, so that the two pointers take turns and no register moves.
 	 */
 	first = base + (size_t)idx * size;
+	wrap = end - step;
+	back = span - step;
 	block = first;
 	/* stride and n are coprime: one cycle through all n blocks. */
 	for (;;) {
-		next = block + step;
-		if (next >= end)
-			next = block - (span - step);
+		next = block >= wrap ? block - back : block + step;
 		if (next == first)
 			break;
 		smalloc_block_set_word(block, smalloc_next_encode(key0, key1,
 								  next));
-		block = next;
+		block = next >= wrap ? next - back : next + step;
+		if (block == first) {
+			block = next;
+			break;
+		}
+		smalloc_block_set_word(next, smalloc_next_encode(key0, key1,
+								 block));
 	}
 	smalloc_block_set_next(page, block, page->free);
 	page->free = first;

@@ -793,7 +793,10 @@ static __always_inline bool smalloc_heap_push_block(struct smalloc_page *page,
 		page->local_free = block;
 		return false;
 	}
-	/* Emptied (a retired page is never on the full queue). */
+	/*
+	 * Emptied, or on the full list (where ->used is negative); a
+	 * retired page is never on the full list.
+	 */
 	if (!page->local_free && page->flags == SMALLOC_PAGE_IN_RETIRED) {
 		smalloc_block_set_next(page, block, page->free);
 		page->free = block;

@@ -143,6 +143,18 @@ static struct smalloc_page *fill_one_page(struct kunit *test, size_t size,
 	return page;
 }
 
+/* fill_one_page(), then free every block: the page is retired. */
+static struct smalloc_page *retire_one_page(struct kunit *test, size_t size,
+					    void **objs, unsigned int *nr)
+{
+	struct smalloc_page *page = fill_one_page(test, size, objs, nr);
+	unsigned int i;
+
+	for (i = 0; i < *nr; i++)
+		sfree(objs[i]);
+	return page;
+}
+
 struct remote_free_args {
 	void **objs;
 	unsigned int nr;
@@ -266,9 +278,7 @@ static void retire_releases_after_exact_heartbeats(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, objs);
 	pin_to(test, 0);
-	page = fill_one_page(test, 48, objs, &nr);
-	for (i = 0; i < nr; i++)
-		sfree(objs[i]);
+	page = retire_one_page(test, 48, objs, &nr);
 	cycles = page->retire_cycles;
 	KUNIT_EXPECT_EQ(test, cycles, SMALLOC_RETIRE_CYCLES);
 	KUNIT_EXPECT_GT(test, atomic_long_read(&smalloc_nr_pages),
@@ -306,9 +316,7 @@ static void retire_bound_is_shorter_for_large_blocks(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, objs);
 	pin_to(test, 0);
-	page = fill_one_page(test, 3000, objs, &nr);
-	for (i = 0; i < nr; i++)
-		sfree(objs[i]);
+	page = retire_one_page(test, 3000, objs, &nr);
 	KUNIT_EXPECT_EQ(test, page->retire_expire, SMALLOC_RETIRE_CYCLES_LARGE);
 	for (i = 0; i < SMALLOC_RETIRE_CYCLES_LARGE; i++)
 		heartbeat(heap);
@@ -327,9 +335,7 @@ static void retire_ends_when_page_is_reused(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, objs);
 	pin_to(test, 0);
-	page = fill_one_page(test, 96, objs, &nr);
-	for (i = 0; i < nr; i++)
-		sfree(objs[i]);
+	page = retire_one_page(test, 96, objs, &nr);
 	KUNIT_EXPECT_NE(test, page->retire_expire, 0);
 	p = smalloc(96, GFP_KERNEL);
 	KUNIT_EXPECT_PTR_EQ(test, smalloc_ptr_to_page(p), page);
@@ -2068,15 +2074,13 @@ static void double_free_after_promotion_is_detected(struct kunit *test)
 	unsigned long df = smalloc_stat_sum(SMALLOC_DOUBLE_FREE);
 	struct smalloc_heap *heap = task_heap(0);
 	struct smalloc_page *page;
-	unsigned int i, nr, o;
+	unsigned int nr, o;
 	void *a, *b;
 
 	KUNIT_ASSERT_NOT_NULL(test, objs);
 	o = other_cpu(test, 0);
 	pin_to(test, 0);
-	page = fill_one_page(test, 96, objs, &nr);
-	for (i = 0; i < nr; i++)
-		sfree(objs[i]);
+	page = retire_one_page(test, 96, objs, &nr);
 	KUNIT_EXPECT_TRUE(test, smalloc_page_is_retired(page));
 	KUNIT_EXPECT_NULL(test, page->local_free);
 	KUNIT_EXPECT_EQ(test, list_len(page, page->free), page->capacity);
@@ -2225,6 +2229,76 @@ static void carve_links_every_block_once(struct kunit *test)
 		/* The next pass's spans are fresh ones. */
 		smalloc_drain_all();
 	}
+}
+
+/*
+ * Where a local free leaves its block (smalloc_heap_push_block()): on a
+ * retired page emptied again with local_free empty, straight onto free
+ * with the retire clock restarted; with local_free not empty, on it, and
+ * the slow path retires the page again with both lists merged; on a page
+ * on the full list, on local_free, the page off that list and its count
+ * unbiased.
+ */
+static void local_free_ends_on_the_right_list(struct kunit *test)
+{
+	void **objs = kunit_kcalloc(test, SMALLOC_MAX_BLOCKS, sizeof(void *),
+				     GFP_KERNEL);
+	struct smalloc_heap *heap = task_heap(0);
+	struct smalloc_page *page;
+	void *p, *q, *oldfree;
+	unsigned int i, nr;
+
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	pin_to(test, 0);
+	page = retire_one_page(test, 80, objs, &nr);
+	KUNIT_EXPECT_TRUE(test, smalloc_page_is_retired(page));
+	heartbeat(heap);
+	heartbeat(heap);
+	KUNIT_EXPECT_EQ(test, page->retire_expire, page->retire_cycles - 2);
+
+	/* A pair on the retired page. */
+	p = smalloc(80, GFP_KERNEL);
+	KUNIT_EXPECT_PTR_EQ(test, smalloc_ptr_to_page(p), page);
+	oldfree = page->free;
+	sfree(p);
+	KUNIT_EXPECT_PTR_EQ(test, page->free, p);
+	KUNIT_EXPECT_PTR_EQ(test, smalloc_block_next(page, p), oldfree);
+	KUNIT_EXPECT_NULL(test, page->local_free);
+	KUNIT_EXPECT_EQ(test, page->used, 0);
+	KUNIT_EXPECT_EQ(test, page->retire_expire, page->retire_cycles);
+	KUNIT_EXPECT_EQ(test, page->flags, SMALLOC_PAGE_IN_RETIRED);
+	KUNIT_EXPECT_EQ(test, check_page_owned(page), 0);
+
+	/* Two on it: the last one back finds local_free in use. */
+	heartbeat(heap);
+	p = smalloc(80, GFP_KERNEL);
+	q = smalloc(80, GFP_KERNEL);
+	KUNIT_EXPECT_PTR_EQ(test, smalloc_ptr_to_page(q), page);
+	sfree(p);
+	KUNIT_EXPECT_PTR_EQ(test, page->local_free, p);
+	KUNIT_EXPECT_EQ(test, page->used, 1);
+	sfree(q);
+	KUNIT_EXPECT_EQ(test, page->used, 0);
+	KUNIT_EXPECT_NULL(test, page->local_free);
+	KUNIT_EXPECT_TRUE(test, smalloc_page_is_retired(page));
+	KUNIT_EXPECT_EQ(test, page->retire_expire, page->retire_cycles);
+	KUNIT_EXPECT_EQ(test, list_len(page, page->free), page->capacity);
+	KUNIT_EXPECT_EQ(test, check_page_owned(page), 0);
+
+	/* A full page: its first free takes it off the full list. */
+	page = fill_one_page(test, 80, objs, &nr);
+	p = smalloc(80, GFP_KERNEL);
+	KUNIT_EXPECT_TRUE(test, page->flags & SMALLOC_PAGE_IN_FULL);
+	KUNIT_EXPECT_LT(test, page->used, 0);
+	sfree(objs[0]);
+	KUNIT_EXPECT_FALSE(test, page->flags & SMALLOC_PAGE_IN_FULL);
+	KUNIT_EXPECT_EQ(test, page->used, nr - 1);
+	KUNIT_EXPECT_PTR_EQ(test, page->local_free, objs[0]);
+	KUNIT_EXPECT_EQ(test, check_page_owned(page), 0);
+	for (i = 1; i < nr; i++)
+		sfree(objs[i]);
+	sfree(p);
+	KUNIT_EXPECT_EQ(test, check_heap_owned(heap), 0);
 }
 
 /* ---------------------------------------------------------------- */
@@ -2676,9 +2750,7 @@ static void direct_cache_never_points_at_released_page(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, check_heap_owned(heap), 0);
 
 	/* Again through a drain instead of expiry. */
-	page = fill_one_page(test, 200, objs, &nr);
-	for (i = 0; i < nr; i++)
-		sfree(objs[i]);
+	page = retire_one_page(test, 200, objs, &nr);
 	smalloc_drain_all();
 	KUNIT_EXPECT_PTR_EQ(test, heap->direct[slot], &smalloc_empty_page);
 	expect_all_heaps_consistent(test);
@@ -3048,6 +3120,7 @@ static struct kunit_case smalloc_test_cases[] = {
 	KUNIT_CASE(poison_catches_write_after_free),
 	KUNIT_CASE(random_order_hides_carve_order),
 	KUNIT_CASE(carve_links_every_block_once),
+	KUNIT_CASE(local_free_ends_on_the_right_list),
 	KUNIT_CASE(irq_and_softirq_alloc_with_remote_free),
 	KUNIT_CASE_SLOW(soak_every_cpu_and_context),
 	KUNIT_CASE_SLOW(soak_with_cpu_hotplug),

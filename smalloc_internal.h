@@ -788,16 +788,12 @@ static __always_inline bool smalloc_heap_push_block(struct smalloc_page *page,
 	 */
 	asm("decl %[used]" CC_SET(g)
 	    : [used] "+m" (page->used), CC_OUT(g) (done));
-	if (likely(done)) {
-		smalloc_block_set_next(page, block, page->local_free);
-		page->local_free = block;
-		return false;
-	}
 	/*
-	 * Emptied, or on the full list (where ->used is negative); a
+	 * Else emptied, or on the full list (where ->used is negative); a
 	 * retired page is never on the full list.
 	 */
-	if (!page->local_free && page->flags == SMALLOC_PAGE_IN_RETIRED) {
+	if (unlikely(!done) && !page->local_free &&
+	    page->flags == SMALLOC_PAGE_IN_RETIRED) {
 		smalloc_block_set_next(page, block, page->free);
 		page->free = block;
 		page->retire_expire = page->retire_cycles;
@@ -805,7 +801,7 @@ static __always_inline bool smalloc_heap_push_block(struct smalloc_page *page,
 	}
 	smalloc_block_set_next(page, block, page->local_free);
 	page->local_free = block;
-	return true;
+	return !done;
 }
 
 static __always_inline void smalloc_heap_free_block(struct smalloc_heap *heap,

@@ -369,9 +369,10 @@ bool smalloc_page_extend(struct smalloc_page *page)
 	end = base + span;
 	stride = smalloc_carve_stride(n, &idx);
 	step = (size_t)stride * size;
-	if (static_branch_unlikely(&smalloc_poison))
+	if (static_branch_unlikely(&smalloc_poison)) {
 		for (block = base; block < end; block += size)
 			smalloc_poison_block(page, block);
+	}
 	/*
 	 * Block number idx + stride (mod n) follows block idx.  Both are
 	 * below n, so the next block is one step on, or one step less a

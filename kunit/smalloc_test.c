@@ -1935,11 +1935,6 @@ static void uncarved_block_is_not_a_block(struct kunit *test)
 }
 
 /*
- * A frame the ownership map marks but whose ->private is still zero (a
- * span being set up or torn down, seen by a racing bad pointer) is not
- * taken for a block: the pointer is reported and nothing is touched.
- */
-/*
  * smalloc_block_index() with the page's address in %rdx on entry (the
  * third argument): its asm reads page->magic a second time after mulq
  * wrote %rdx, so the index output must be early-clobber, or the compiler
@@ -1982,6 +1977,11 @@ static void block_index_is_exact_wherever_the_page_is(struct kunit *test)
 	sfree(objs[1]);
 }
 
+/*
+ * A frame the ownership map marks but whose ->private is still zero (a
+ * span being set up or torn down, seen by a racing bad pointer) is not
+ * taken for a block: the pointer is reported and nothing is touched.
+ */
 static void frame_without_descriptor_is_not_a_block(struct kunit *test)
 {
 	unsigned long invalid = smalloc_stat_sum(SMALLOC_INVALID_FREE);

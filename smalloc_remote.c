@@ -140,8 +140,9 @@ static __always_inline void smalloc_free_ctx_owned(struct smalloc_heap *heap,
 }
 
 /* A lower level frees into @page of a higher one: keep it out, free locally. */
-static void smalloc_free_ctx_local(struct smalloc_heap *heap,
-				   struct smalloc_page *page, void *block)
+static __always_inline void smalloc_free_ctx_local(struct smalloc_heap *heap,
+						   struct smalloc_page *page,
+						   void *block)
 {
 	unsigned long flags;
 

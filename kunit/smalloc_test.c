@@ -432,15 +432,13 @@ static void idle_drain_releases_retired_pages(struct kunit *test)
 {
 	void **objs = kunit_kcalloc(test, SMALLOC_MAX_BLOCKS, sizeof(void *), GFP_KERNEL);
 	struct smalloc_test_ctx *ctx = test->priv;
-	unsigned int i, nr;
+	unsigned int nr;
 	int waited;
 
 	KUNIT_ASSERT_NOT_NULL(test, objs);
 	pin_to(test, 0);
 	WRITE_ONCE(smalloc_idle_drain_ms, 20);
-	fill_one_page(test, 32, objs, &nr);
-	for (i = 0; i < nr; i++)
-		sfree(objs[i]);
+	retire_one_page(test, 32, objs, &nr);
 	KUNIT_EXPECT_GT(test, atomic_long_read(&smalloc_nr_pages),
 			ctx->base_pages);
 	for (waited = 0; waited < 5000; waited += 20) {
@@ -2964,9 +2962,7 @@ static void shrinker_scan_returns_empty_pages(struct kunit *test)
 	a.objs = kunit_kcalloc(test, a.nr, sizeof(void *), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, a.objs);
 	pin_to(test, 0);
-	fill_one_page(test, 32, objs, &nr);
-	for (i = 0; i < nr; i++)
-		sfree(objs[i]);			/* a retired page on CPU 0 */
+	retire_one_page(test, 32, objs, &nr);	/* a retired page on CPU 0 */
 	KUNIT_ASSERT_EQ(test, work_on_cpu(o, alloc_here, &a), 0);
 	for (i = 0; i < a.nr; i++)
 		sfree(a.objs[i]);		/* emptied remotely, on CPU o */
